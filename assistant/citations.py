@@ -1,0 +1,92 @@
+"""Verify the citations of an answer after it was written.
+
+The answer is split into claims (sentences with their [n] markers). A marker that
+points to no retrieved source is removed. Each claim is checked against the chunk it
+cites: every number in the claim must be in the chunk, and (for Chinese) most of the
+claim's character bigrams must be in one or two consecutive sentences of it; a claim in
+another language is checked by the numbers and by embedding similarity. Each citation
+carries the supporting quote and its offsets in the chunk; unsupported claims are flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .answer import Picked
+from .schema import Citation, Claim, Retrieved
+from .segmentation import is_chinese, numbers, sentences
+
+_MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
+_CLAIM = re.compile(r".+?(?:[。!?;…\n]|\.(?=\s|$)|$)(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*", re.S)
+MIN_RECALL = 0.5
+MIN_SIMILARITY = 0.82
+
+Similarity = Callable[[str, Retrieved], float]
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[\s\W_]+", "", text.lower())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def find_support(claim: str, chunk: str, similarity: Callable[[], float] | None = None) -> tuple[bool, int, int]:
+    """Whether `chunk` supports `claim`, and the offsets of the supporting span in the chunk."""
+    spans = sentences(chunk) or [(0, len(chunk))]
+    windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+    claim_numbers = numbers(claim)
+    numbers_ok = claim_numbers <= numbers(chunk)
+    if is_chinese(claim) or not similarity:
+        grams = _bigrams(claim)
+        best = max(windows, key=lambda w: (len(grams & _bigrams(chunk[w[0] : w[1]])), w[0] - w[1]))
+        recall = len(grams & _bigrams(chunk[best[0] : best[1]])) / max(len(grams), 1)
+        return numbers_ok and recall >= MIN_RECALL, best[0], best[1]
+    # another language: the numbers must match and the meaning must be close
+    best = max(spans, key=lambda s: (len(claim_numbers & numbers(chunk[s[0] : s[1]])), -s[0]))
+    return numbers_ok and similarity() >= MIN_SIMILARITY, best[0], best[1]
+
+
+def split_claims(text: str) -> list[tuple[str, list[int]]]:
+    claims = []
+    for m in _CLAIM.finditer(text):
+        raw = m.group(0)
+        markers = [int(n) for group in _MARKERS.findall(raw) for n in re.split(r"[,，、\s]+", group) if n]
+        body = _MARKERS.sub("", raw).strip()
+        if body or markers:
+            claims.append((body, markers))
+    return claims
+
+
+def verify(
+    text: str,
+    retrieved: list[Retrieved],
+    picked: list[Picked] | None = None,
+    similarity: Similarity | None = None,
+) -> tuple[str, list[Citation], list[Claim]]:
+    """(answer text with invalid markers removed, citations by source number and quote, claims)."""
+    valid = range(1, len(retrieved) + 1)
+    text = _MARKERS.sub(lambda m: m.group(0) if all(int(n) in valid for n in re.split(r"[,，、\s]+", m.group(1)) if n) else "", text)
+    known = {(p.n, p.start, p.end) for p in picked or []}
+    citations: dict[tuple[int, int, int], Citation] = {}
+    claims: list[Claim] = []
+    for body, markers in split_claims(text):
+        markers = [n for n in dict.fromkeys(markers) if n in valid]
+        supported = False
+        for n in markers:
+            hit = retrieved[n - 1]
+            exact = next(((s, e) for (pn, s, e) in known if pn == n and hit.chunk.text[s:e] == body), None)
+            if exact:
+                ok, start, end = True, *exact
+            else:
+                sim = (lambda hit=hit: similarity(body, hit)) if similarity else None
+                ok, start, end = find_support(body, hit.chunk.text, sim)
+            supported = supported or ok
+            if (n, start, end) not in citations:
+                citations[(n, start, end)] = Citation(
+                    n=n, source=hit.chunk.source, title=hit.chunk.title, chunk_id=hit.chunk.id,
+                    text=hit.chunk.text, quote=hit.chunk.text[start:end], start=start, end=end,
+                    doc_start=hit.chunk.start, supported=ok,
+                )
+        if body:
+            claims.append(Claim(text=body, markers=markers, supported=supported))
+    return text, [citations[k] for k in sorted(citations)], claims

@@ -1,0 +1,129 @@
+"""The `assistant` command. Errors become one line on stderr and a non-zero exit here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import AssistantError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask cited questions about your Chinese documents.")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _assistant():
+    from .chain import Assistant
+
+    try:
+        return Assistant.from_settings()
+    except AssistantError as exc:
+        fail(str(exc))
+
+
+@app.command("ingest")
+def ingest_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)")]) -> None:
+    """Add documents to the index (unchanged files are skipped)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .ingest import discover
+
+    console = Console(stderr=True)
+    bot = _assistant()
+    files = discover(paths)
+    if not files:
+        fail("no files found under " + ", ".join(map(str, paths)))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("ingesting", total=len(files))
+
+        def on_file(result) -> None:
+            bar.update(task, advance=1, description=f"{result.status:9} {result.source}")
+
+        try:
+            report = bot.ingest(files, on_file)
+        except AssistantError as exc:
+            fail(str(exc))
+    for r in report.results:
+        if r.status == "skipped":
+            console.print(f"[yellow]skipped[/] {r.path}: {r.reason}")
+        elif r.status != "unchanged":
+            console.print(f"[green]{r.status}[/] {r.source} ({r.chunks} chunks, {r.tokens} tokens)")
+    if report.repaired:
+        console.print(f"repaired: removed {report.repaired} chunks left by an interrupted ingest")
+    typer.echo(report.summary())
+
+
+@app.command()
+def ask(
+    question: str,
+    history: Annotated[list[str] | None, typer.Option("--history", help="An earlier question (repeat, oldest first)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    bot = _assistant()
+    try:
+        answer = bot.ask(question, history or [])
+    except AssistantError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    if answer.notice:
+        typer.echo(f"[{answer.notice}]", err=True)
+    if answer.standalone_question != answer.question:
+        typer.echo(f"({answer.standalone_question})")
+    typer.echo(answer.answer)
+    for c in answer.citations:
+        flag = "" if c.supported else "  (not supported)"
+        typer.echo(f"  [{c.n}] {c.title} — {c.source}: “{c.quote}”{flag}")
+
+
+@app.command()
+def sources() -> None:
+    """List the indexed documents."""
+    from datetime import datetime
+
+    for r in _assistant().sources():
+        when = datetime.fromtimestamp(r.ingested_at).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{r.source}\t{r.chunks} chunks\t{when}\t{r.title}")
+
+
+@app.command()
+def forget(source: str) -> None:
+    """Remove a document from the index by its file name."""
+    if not _assistant().forget(source):
+        fail(f"no document named {source!r}; `assistant sources` lists them")
+    typer.echo(f"forgot {source}")
+
+
+@app.command()
+def reindex(paths: Annotated[list[Path], typer.Argument(help="Files or folders to index again")]) -> None:
+    """Delete the index and build it again (e.g. after changing the embedding model)."""
+    from .embeddings import model_id
+    from .settings import Settings
+    from .store import Store, make_client
+
+    settings = Settings()
+    client = make_client(settings)
+    for name in (settings.chroma.collection, f"{settings.chroma.collection}-docs"):
+        try:
+            client.delete_collection(name)
+        except Exception:
+            pass
+    del client, Store, model_id
+    ingest_cmd(paths)
+
+
+def main() -> None:  # pragma: no cover - the console script entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,49 @@
+"""Turn a follow-up question into a standalone one.
+
+With an LLM the conversation is condensed by the `condense` prompt. Offline, a
+question that leans on earlier turns (short, or with 那/它/this/that...) is expanded
+with the earlier user questions; the answerer weights those terms at half.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .segmentation import is_chinese, terms
+
+_ANAPHORA = re.compile(
+    r"^(那|那么|这|它|其|该|此|他们|她|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"
+    r"\b(it|its|they|them|their|that|those|this|these|there|then|also|what about|how about)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Query:
+    question: str
+    standalone: str
+    history: list[str] = field(default_factory=list)
+
+    def weighted_terms(self) -> dict[str, float]:
+        """Terms of the question at 1.0; terms only in the earlier questions at 0.5."""
+        weights: dict[str, float] = {}
+        for q in self.history[-2:]:
+            for t in terms(q):
+                weights[t] = 0.5
+        for t in terms(self.question if self.history else self.standalone):
+            weights[t] = 1.0
+        return weights
+
+
+def needs_context(question: str) -> bool:
+    short = len(question) <= 12 if is_chinese(question) else len(question.split()) <= 5
+    return short or bool(_ANAPHORA.search(question.strip()))
+
+
+def expand(question: str, history: list[str]) -> Query:
+    """The offline standalone question: earlier questions prepended when the question needs them."""
+    history = [h.strip() for h in history if h and h.strip()]
+    if not history or not needs_context(question):
+        return Query(question=question, standalone=question)
+    return Query(question=question, standalone=" ".join([*history[-2:], question]), history=history)

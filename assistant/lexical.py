@@ -1,0 +1,93 @@
+"""BM25 over jieba terms, built from the chunks stored in Chroma and cached on disk.
+
+Chroma's local mode has no sparse index, so BM25 lives beside it. The cache is keyed
+by the store's fingerprint: it is rebuilt only when the set of documents changed,
+never per process or per question.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .schema import Chunk
+from .segmentation import terms
+
+
+class BM25Index:
+    def __init__(self, retriever, chunks: list[Chunk], df: dict[str, int]) -> None:
+        self.retriever = retriever
+        self.chunks = chunks
+        self.df = df
+        self.vocab = set(df)
+
+    @classmethod
+    def build(cls, chunks: list[Chunk]) -> BM25Index:
+        import bm25s
+
+        tokenized = [terms(c.text) or ["<empty>"] for c in chunks]
+        df: dict[str, int] = {}
+        for toks in tokenized:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        retriever = bm25s.BM25()
+        if chunks:
+            retriever.index(tokenized, show_progress=False)
+        return cls(retriever, chunks, df)
+
+    def save(self, directory: Path) -> None:
+        tmp = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.chunks:
+            self.retriever.save(str(tmp), show_progress=False)
+        (tmp / "chunks.json").write_text(
+            json.dumps({"chunks": [c.model_dump() for c in self.chunks], "df": self.df}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        shutil.rmtree(directory, ignore_errors=True)
+        tmp.rename(directory)  # atomic: a reader sees the old cache or the new one
+
+    @classmethod
+    def load(cls, directory: Path) -> BM25Index:
+        import bm25s
+
+        data = json.loads((directory / "chunks.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(**c) for c in data["chunks"]]
+        retriever = bm25s.BM25.load(str(directory), show_progress=False) if chunks else bm25s.BM25()
+        return cls(retriever, chunks, data["df"])
+
+    def idf(self, term: str) -> float:
+        n = max(len(self.chunks), 1)
+        return math.log(1 + (n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
+
+    def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        tokens = [t for t in terms(query) if t in self.vocab]
+        if not tokens or not self.chunks:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        k = min(k, len(self.chunks))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def load_or_build(cache_root: Path, fingerprint: str, chunks_fn) -> BM25Index:
+    """The cached index for this fingerprint, or a new one built from `chunks_fn()` and saved."""
+    directory = cache_root / f"bm25-{fingerprint}"
+    if (directory / "chunks.json").exists():
+        try:
+            return BM25Index.load(directory)
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(directory, ignore_errors=True)  # a damaged cache is rebuilt
+    index = BM25Index.build(list(chunks_fn()))
+    cache_root.mkdir(parents=True, exist_ok=True)
+    for old in cache_root.glob("bm25-*"):
+        if old.name != directory.name:
+            shutil.rmtree(old, ignore_errors=True)
+    index.save(directory)
+    return index

@@ -1,0 +1,73 @@
+"""Chinese-aware segmentation shared by retrieval, answering and verification.
+
+Terms come from jieba (search mode, so long words also yield their parts); sentences
+split after 。!?;… (the half-width forms are what NFKC leaves) and at line breaks,
+keeping character offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+_SENTENCE = re.compile(r"[^。!?;…\n]+(?:[。!?;…]+[”’\"」』)]*)?|[。!?;…]+")
+_WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+# Question words and function words that carry no topic (Chinese and English).
+STOPWORDS = frozenset(
+    """
+    的 了 是 在 和 与 及 或 也 都 就 而 有 为 对 把 被 从 到 将 于 以 由 等 这 那 这个 那个 其 之 中 上 下
+    吗 呢 吧 啊 么 什么 多少 哪些 哪个 哪里 哪儿 哪 几 几个 怎么 怎样 如何 为什么 是否 是不是 有没有 请问
+    请 告诉 介绍 一下 说说 谁 何时 何 时候 什么时候 哪年 哪一年 多大 多长 多久 分别 各 主要 具体 情况 方面
+    我 你 他 她 它 我们 你们 他们 它们 该 此 可以 能 会 要 还 又 并 但 而且 以及 关于 通过 进行 已经 目前
+    the a an of in on at to for and or is are was were be been what which who whom whose when where why how
+    many much does did do has have had with by from about as that this these those it its their there any
+    tell me please can could would should will project projects
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def terms(text: str) -> list[str]:
+    """Content terms for matching: lower-cased jieba words without stopwords or punctuation."""
+    out = []
+    for word in _jieba().lcut_for_search(text.lower()):
+        word = word.strip()
+        if word and word not in STOPWORDS and _WORD.search(word):
+            out.append(word)
+    return out
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of `text`, whitespace trimmed."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= 2:
+            spans.append((start, end))
+    return spans
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def is_chinese(text: str) -> bool:
+    """Whether a question is (mostly) Chinese, to answer in its language."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(bool(_CJK.match(c)) for c in letters) >= 0.3 * len(letters)

@@ -1,0 +1,203 @@
+"""The index: Chroma through `langchain-chroma`, embedded on disk or a Chroma server.
+
+Two collections: `<name>` holds the chunks with their vectors; `<name>-docs` is the
+manifest, one record per document (title, hash, chunk count, time, and the whole
+cleaned text so any client can show the document). The manifest record is written
+after a document's chunks and is the commit point: chunks whose (source, hash) the
+manifest does not list are orphans of an interrupted ingest, ignored by queries and
+deleted by `repair()`. So an ingest killed half-way never leaves a document half-indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigError, IndexMismatchError
+from .schema import Chunk, SourceDocument
+from .settings import Settings
+
+PAGE = 2000
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    source: str
+    title: str
+    content_hash: str
+    file_hash: str
+    chunks: int
+    ingested_at: float
+
+
+def make_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client_settings = ChromaClientSettings(anonymized_telemetry=False)
+    cfg = settings.chroma
+    kwargs = {}
+    if cfg.tenant:
+        kwargs["tenant"] = cfg.tenant
+    if cfg.database:
+        kwargs["database"] = cfg.database
+    if cfg.host:
+        try:
+            return chromadb.HttpClient(
+                host=cfg.host, port=cfg.port, ssl=cfg.ssl, settings=client_settings, **kwargs
+            )
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot reach the Chroma server at {cfg.host}:{cfg.port} ({exc}); start it with "
+                "`chroma run --path DIR --port N`, or unset CHROMA_HOST to use the embedded index"
+            ) from exc
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=client_settings, **kwargs)
+
+
+class Store:
+    def __init__(self, settings: Settings, embeddings: Embeddings, model_id: str, client=None) -> None:
+        from langchain_chroma import Chroma
+
+        self.client = client or make_client(settings)
+        self.model_id = model_id
+        name = settings.chroma.collection
+        self.vectors = Chroma(
+            collection_name=name,
+            embedding_function=embeddings,
+            client=self.client,
+            collection_metadata={"embedding_model": model_id},
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.chunks = self.vectors._collection
+        recorded = (self.chunks.metadata or {}).get("embedding_model")
+        if recorded and recorded != model_id:
+            raise IndexMismatchError(
+                f"the index was built with embeddings {recorded!r} but the settings ask for "
+                f"{model_id!r}; set EMBEDDINGS_PROVIDER/EMBEDDINGS_MODEL back, or run "
+                "`assistant reindex` to rebuild the index with the new model"
+            )
+        self.docs = self.client.get_or_create_collection(
+            f"{name}-docs", metadata={"embedding_model": "none"}, embedding_function=None
+        )
+
+    # --- reading -------------------------------------------------------------------
+    def manifest(self) -> dict[str, DocRecord]:
+        got = self.docs.get(include=["metadatas"])
+        return {
+            i: DocRecord(
+                source=i,
+                title=str(m.get("title", "")),
+                content_hash=str(m["content_hash"]),
+                file_hash=str(m.get("file_hash", "")),
+                chunks=int(m.get("chunks", 0)),
+                ingested_at=float(m.get("ingested_at", 0)),
+            )
+            for i, m in zip(got["ids"], got["metadatas"] or [])
+        }
+
+    def fingerprint(self, manifest: dict[str, DocRecord] | None = None) -> str:
+        """Changes whenever any document is added, changed or removed."""
+        manifest = self.manifest() if manifest is None else manifest
+        h = hashlib.sha256(self.model_id.encode())
+        for source in sorted(manifest):
+            h.update(f"\x00{source}\x00{manifest[source].content_hash}".encode())
+        return h.hexdigest()[:16]
+
+    def document(self, source: str) -> SourceDocument | None:
+        got = self.docs.get(ids=[source], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0]
+        return SourceDocument(
+            source=source, title=str(meta.get("title", "")), text=got["documents"][0],
+            content_hash=str(meta["content_hash"]),
+        )
+
+    def iter_chunks(self, manifest: dict[str, DocRecord] | None = None) -> Iterator[Chunk]:
+        """Every committed chunk (orphans of an interrupted ingest left out)."""
+        manifest = self.manifest() if manifest is None else manifest
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                record = manifest.get(str(meta.get("source")))
+                if record and record.content_hash == meta.get("doc_hash"):
+                    yield Chunk.from_record(cid, text, meta)
+            if len(got["ids"]) < PAGE:
+                return
+            offset += PAGE
+
+    def dense_search(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - distance), best first."""
+        if self.chunks.count() == 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            (Chunk.from_record(cid, text, meta), 1.0 - float(dist))
+            for cid, text, meta, dist in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
+            )
+        ]
+
+    # --- writing -------------------------------------------------------------------
+    def put_document(self, doc: SourceDocument, chunks: list[Chunk], file_hash: str = "") -> None:
+        """Chunks first, then the manifest record (the commit), then the old version's chunks go."""
+        for i in range(0, len(chunks), PAGE):
+            batch = chunks[i : i + PAGE]
+            self.vectors.add_texts(
+                [c.text for c in batch], metadatas=[c.metadata() for c in batch], ids=[c.id for c in batch]
+            )
+        self.docs.upsert(
+            ids=[doc.source],
+            documents=[doc.text],
+            embeddings=[[1.0]],
+            metadatas=[{
+                "title": doc.title,
+                "content_hash": doc.content_hash,
+                "file_hash": file_hash,
+                "chunks": len(chunks),
+                "ingested_at": time.time(),
+            }],
+        )
+        self.chunks.delete(where={"$and": [{"source": doc.source}, {"doc_hash": {"$ne": doc.content_hash}}]})
+
+    def remove(self, source: str) -> bool:
+        """Forget a document: the manifest record first, so its chunks are orphans at once."""
+        if not self.docs.get(ids=[source])["ids"]:
+            return False
+        self.docs.delete(ids=[source])
+        self.chunks.delete(where={"source": source})
+        return True
+
+    def repair(self) -> int:
+        """Delete chunks no committed document owns; returns how many."""
+        manifest = self.manifest()
+        orphans: list[str] = []
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                record = manifest.get(str(meta.get("source")))
+                if not record or record.content_hash != meta.get("doc_hash"):
+                    orphans.append(cid)
+            if len(got["ids"]) < PAGE:
+                break
+            offset += PAGE
+        for i in range(0, len(orphans), PAGE):
+            self.chunks.delete(ids=orphans[i : i + PAGE])
+        return len(orphans)
+
+    def reset(self) -> None:
+        name = self.chunks.name
+        for coll in (name, f"{name}-docs"):
+            try:
+                self.client.delete_collection(coll)
+            except Exception:  # already gone
+                pass

@@ -1,0 +1,90 @@
+"""Shared fixtures: no network beyond loopback, isolated settings, an index of the seeds.
+
+The seeds are ingested once per session (about 15 s of embedding); tests that need an
+index get a private copy of it, so they may add and forget documents freely.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+ENV_PREFIXES = ("ASSISTANT_", "LLM_", "OPENAI_", "EMBEDDINGS_", "CHROMA_", "CHUNK_", "RETRIEVAL_", "ANSWER_", "UI_")
+
+
+def _loopback(address) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in ("localhost",) or isinstance(address, str):  # unix sockets are local
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests may only talk to servers on this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No settings leak in from the developer's environment or .env file."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # .env is read from the working directory
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory) -> Path:
+    """A data directory with the seeds ingested, built once per session."""
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+
+    data = tmp_path_factory.mktemp("seeded") / "data"
+    bot = Assistant.from_settings(Settings(data_dir=data))
+    report = bot.ingest([SEEDS])
+    assert report.count("added") == 5, report.results
+    bot.retriever.bm25()  # build the BM25 cache too
+    del bot
+    return data
+
+
+@pytest.fixture
+def seeded_settings(seeded_dir, tmp_path, monkeypatch):
+    """Settings whose data directory is a private copy of the seeded index."""
+    from assistant.settings import Settings
+
+    data = tmp_path / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(seeded_dir, data)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    return Settings()
+
+
+@pytest.fixture
+def seeded_assistant(seeded_settings):
+    from assistant.chain import Assistant
+
+    return Assistant.from_settings(seeded_settings)
