@@ -122,6 +122,40 @@ def reindex(paths: Annotated[list[Path], typer.Argument(help="Files or folders t
     ingest_cmd(paths)
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default UI_HOST, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default UI_PORT, 7860)")] = None,
+) -> None:
+    """Start the chat in a browser."""
+    from .ui import launch
+
+    try:
+        launch(host=host, port=port)
+    except AssistantError as exc:
+        fail(str(exc))
+
+
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[Path, typer.Option(help="A JSONL question set")] = Path("evals/datasets/seeds_qa.jsonl"),
+    mode: Annotated[str, typer.Option(help="extractive or llm")] = "extractive",
+    judge: Annotated[bool, typer.Option(help="Also score with an LLM judge (needs an endpoint)")] = False,
+    baseline: Annotated[bool, typer.Option(help="Also run the naive pipeline and report deltas")] = False,
+    compare: Annotated[Path | None, typer.Option(help="An earlier run's folder to compare with")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the run (default evals/runs/<time>)")] = None,
+    fail_under: Annotated[list[str] | None, typer.Option(help="METRIC=VALUE; exit 1 when below (repeat)")] = None,
+) -> None:
+    """Score answer quality on a question set and write a report."""
+    from .evaluation.runner import run
+
+    try:
+        code = run(dataset=dataset, mode=mode, judge=judge, baseline=baseline, compare=compare, out=out, fail_under=fail_under or [])
+    except AssistantError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
 def main() -> None:  # pragma: no cover - the console script entry point
     try:
         app()
