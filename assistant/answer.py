@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 from .followup import Query
 from .schema import Retrieved
-from .segmentation import is_chinese, sentences
+from .segmentation import is_chinese, nouns, sentences, terms
 from .settings import AnswerSettings
 
 _NUMBER_Q = re.compile(r"多少|几[个家项张名位所座条种次年]|多大|多长|多高|多久|比例|金额|面积|数量|how many|how much|how large|how big|number of|percentage", re.I)
 _DATE_Q = re.compile(r"何时|什么时候|哪年|哪一年|几月|哪天|日期|时间|when|what year|what date|which year", re.I)
-_HAS_NUMBER = re.compile(r"\d")
+_HAS_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个项家位名张大所座条种次亿万元]")
 _HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|去年|今年|明年")
 _ASCII_TERM = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
 
@@ -60,13 +60,17 @@ class ExtractiveAnswerer:
     def __init__(self, settings: AnswerSettings) -> None:
         self.settings = settings
 
-    def evidence(self, query: Query, retrieved: list[Retrieved], idf: Callable[[str], float]):
+    def evidence(
+        self, query: Query, retrieved: list[Retrieved], idf: Callable[[str], float],
+        known: Callable[[str], bool] = lambda t: True,
+    ):
         """Every sentence of the retrieved chunks with its score and coverage, best first."""
         chinese = is_chinese(query.question)
         weights = query.weighted_terms()
         if not chinese:  # only numbers and Latin terms can match Chinese text literally
             weights = {t: w for t, w in weights.items() if _ASCII_TERM.match(t)}
-        term_w = {t: w * idf(t) for t, w in weights.items()}
+        # a term the index has never seen is more often phrasing than topic: it counts less
+        term_w = {t: w * idf(t) * (1.0 if known(t) else 0.3) for t, w in weights.items()}
         total = sum(term_w.values()) or 1.0
         wants_number = bool(_NUMBER_Q.search(query.standalone))
         wants_date = bool(_DATE_Q.search(query.standalone))
@@ -89,43 +93,106 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda s: -s[0])
         return scored, term_w
 
-    def answer(self, query: Query, retrieved: list[Retrieved], idf: Callable[[str], float], refusal: str) -> Draft:
+    def answer(
+        self, query: Query, retrieved: list[Retrieved], idf: Callable[[str], float], refusal: str,
+        known: Callable[[str], bool] = lambda t: True,
+    ) -> Draft:
+        """`known(term)`: whether the term occurs anywhere in the index (for near-miss refusal)."""
         if not retrieved:
             return Draft(text=refusal, refused=True)
-        scored, term_w = self.evidence(query, retrieved, idf)
-        if not scored or self._should_refuse(query, retrieved, scored, term_w):
+        scored, term_w = self.evidence(query, retrieved, idf, known)
+        if not scored or self._should_refuse(query, retrieved, scored, term_w, known):
             return Draft(text=refusal, refused=True)
-        best = scored[0][0]
-        picked: list[Picked] = []
-        seen: list[str] = []
-        for score, coverage, rank, start, end in scored:
-            if len(picked) >= self.settings.max_sentences or score < 0.8 * best:
-                break
-            text = retrieved[rank].chunk.text[start:end]
-            if any(_overlap(text, s) > 0.6 for s in seen):
-                continue  # the same sentence from an overlapping chunk
-            picked.append(Picked(n=rank + 1, start=start, end=end, score=score))
-            seen.append(text)
+        picked = self._pick(scored, term_w, retrieved)
         sep = "" if is_chinese(query.question) else " "
         body = sep.join(f"{retrieved[p.n - 1].chunk.text[p.start:p.end]}[{p.n}]" for p in picked)
         return Draft(text=body, refused=False, picked=picked)
 
-    def _should_refuse(self, query: Query, retrieved, scored, term_w) -> bool:
+    def _pick(self, scored, term_w, retrieved) -> list[Picked]:
+        """The best sentence, then those that add question terms the answer does not cover yet
+        (a question with two parts gets a sentence for each), without repeats."""
+        best = scored[0][0]
+        total = sum(term_w.values()) or 1.0
+        covered: set[str] = set()
+        picked: list[Picked] = []
+        seen: list[str] = []
+        for score, _coverage, rank, start, end in scored:
+            if len(picked) >= self.settings.max_sentences or score < 0.5 * best:
+                break
+            text = retrieved[rank].chunk.text[start:end]
+            low = text.lower()
+            if any(_overlap(text, s) > 0.6 for s in seen):
+                continue  # the same sentence again, from an overlapping chunk
+            new = {t for t in term_w if t not in covered and t in low}
+            gain = sum(term_w[t] for t in new) / total
+            if picked and score < 0.8 * best and gain < 0.15:
+                continue  # weaker, and adds nothing the answer lacks
+            picked.append(Picked(n=rank + 1, start=start, end=end, score=score))
+            seen.append(text)
+            covered |= new
+        return picked
+
+    def _should_refuse(self, query: Query, retrieved, scored, term_w, known) -> bool:
         if not is_chinese(query.question):
             top = max((r.dense_score or 0.0) for r in retrieved)
             return top < self.settings.min_dense_score
         best_coverage = max(s[1] for s in scored)
         if best_coverage < self.settings.min_coverage:
             return True
-        # a near miss: an informative term of the question itself is nowhere in the top sources
-        top_text = "".join(r.chunk.text.lower() + r.chunk.title.lower() for r in retrieved[:3])
-        mean = sum(term_w.values()) / max(len(term_w), 1)
-        own = set(query.weighted_terms()) if not query.history else {
-            t for t, w in query.weighted_terms().items() if w == 1.0
-        }
-        return any(
-            t in own and w >= mean and _term_match(t, top_text) < 0.2 for t, w in term_w.items()
-        )
+        # a near miss: an informative term of the question, known to the index, is nowhere in
+        # the top sources (a term the index has never seen is more likely phrasing)
+        if not _NUMBER_Q.search(query.question):
+            return False
+        return self._near_miss(query, retrieved, known)
+
+    def _near_miss(self, query: Query, retrieved, known) -> bool:
+        """A number question the top sources cannot answer although they share its topic.
+
+        News is full of numbers, and quoting the wrong one is a wrong answer, not a partial
+        one. So every specific noun of the question must be in the top sources (the hospital
+        is there, its number of beds is not), and some sentence with a number must hold the
+        noun asked about together with part of the rest (600 beds of another project do not
+        answer for the Wuxi branch).
+        """
+        top = retrieved[:3]
+        top_text = "".join(r.chunk.text.lower() + r.chunk.title.lower() for r in top)
+        specific = [t for t in sorted(nouns(query.question)) if known(t)]
+        for noun in nouns(query.question) - set(specific):  # unknown compound: check its parts
+            specific += [w for w in terms(noun) if w != noun and len(w) >= 2 and known(w)]
+        asked = _asked_noun(query.question, specific)
+        missing = [t for t in specific if _absent(t, top_text)]
+        if asked in missing or len(missing) * 2 > len(specific):
+            return True
+        if not asked:
+            return False
+        others = [t for t in specific if t != asked and asked not in t and t not in missing]
+        for hit in top:
+            text = hit.chunk.text.lower()
+            spans = sentences(text)
+            for i, (start, end) in enumerate(spans):
+                sent = text[start:end]
+                if asked in sent and _HAS_NUMBER.search(sent):
+                    near = text[spans[max(i - 2, 0)][0] : end] + hit.chunk.title.lower()
+                    if not others or sum(t in near for t in others) * 3 >= len(others):
+                        return False
+        return True
+
+def _asked_noun(question: str, specific: list[str]) -> str | None:
+    """The noun nearest after 多少/几 (多少张床位 → 床位), or before it (总投资是多少 → 总投资)."""
+    q = question.lower()
+    m = _NUMBER_Q.search(q)
+    if not m or not specific:
+        return None
+    after = [(q.find(t, m.end()) - m.end(), t) for t in specific if q.find(t, m.end()) >= 0]
+    if after:
+        return min(after)[1]
+    before = [(m.start() - q.rfind(t, 0, m.start()), t) for t in specific if q.rfind(t, 0, m.start()) >= 0]
+    return min(before)[1] if before else None
+
+
+def _absent(term: str, text: str) -> bool:
+    """A short term must appear as is ("二期" is not found in "一期...日期"); a long one may be split."""
+    return term not in text if len(term) <= 2 else _term_match(term, text) < 0.2
 
 
 def _overlap(a: str, b: str) -> float:

@@ -122,7 +122,8 @@ class Assistant:
         turn = self.retrieval_chain.invoke(turn)
         t_answer = time.perf_counter()
         refusal = self._refusal(turn)
-        draft = self.extractive.answer(turn.query, turn.retrieved, self.retriever.bm25().idf, refusal)
+        bm25 = self.retriever.bm25()
+        draft = self.extractive.answer(turn.query, turn.retrieved, bm25.idf, refusal, known=bm25.vocab.__contains__)
         mode = "extractive"
         if self.chat_model is not None and not draft.refused:
             pieces: list[str] = []

@@ -18,10 +18,17 @@ from .schema import Chunk
 from .segmentation import terms
 
 
+# The chunks are stored by column (one JSON list per field): loading is a few C-level
+# list parses instead of one pydantic model per chunk, and a `Chunk` is built only for hits.
+COLUMNS = ("id", "source", "title", "doc_hash", "index", "start", "end", "text")
+DATA_FILE = "columns.json"
+
+
 class BM25Index:
-    def __init__(self, retriever, chunks: list[Chunk], df: dict[str, int]) -> None:
+    def __init__(self, retriever, columns: dict[str, list], df: dict[str, int]) -> None:
         self.retriever = retriever
-        self.chunks = chunks
+        self.columns = columns
+        self.size = len(columns["id"])
         self.df = df
         self.vocab = set(df)
 
@@ -37,17 +44,25 @@ class BM25Index:
         retriever = bm25s.BM25()
         if chunks:
             retriever.index(tokenized, show_progress=False)
-        return cls(retriever, chunks, df)
+        columns = {name: [getattr(c, name) for c in chunks] for name in COLUMNS}
+        return cls(retriever, columns, df)
+
+    def chunk(self, i: int) -> Chunk:
+        return Chunk(**{name: self.columns[name][i] for name in COLUMNS})
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every indexed chunk (built on demand: search builds only its hits)."""
+        return [self.chunk(i) for i in range(self.size)]
 
     def save(self, directory: Path) -> None:
         tmp = directory.with_name(directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        if self.chunks:
+        if self.size:
             self.retriever.save(str(tmp), show_progress=False)
-        (tmp / "chunks.json").write_text(
-            json.dumps({"chunks": [c.model_dump() for c in self.chunks], "df": self.df}, ensure_ascii=False),
-            encoding="utf-8",
+        (tmp / DATA_FILE).write_text(
+            json.dumps({"columns": self.columns, "df": self.df}, ensure_ascii=False), encoding="utf-8"
         )
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)  # atomic: a reader sees the old cache or the new one
@@ -56,30 +71,32 @@ class BM25Index:
     def load(cls, directory: Path) -> BM25Index:
         import bm25s
 
-        data = json.loads((directory / "chunks.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**c) for c in data["chunks"]]
-        retriever = bm25s.BM25.load(str(directory), show_progress=False) if chunks else bm25s.BM25()
-        return cls(retriever, chunks, data["df"])
+        data = json.loads((directory / DATA_FILE).read_text(encoding="utf-8"))
+        columns = data["columns"]
+        if set(columns) != set(COLUMNS):
+            raise ValueError("the BM25 cache has other columns")
+        retriever = bm25s.BM25.load(str(directory), show_progress=False) if columns["id"] else bm25s.BM25()
+        return cls(retriever, columns, data["df"])
 
     def idf(self, term: str) -> float:
-        n = max(len(self.chunks), 1)
+        n = max(self.size, 1)
         return math.log(1 + (n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         tokens = [t for t in terms(query) if t in self.vocab]
-        if not tokens or not self.chunks:
+        if not tokens or not self.size:
             return []
         scores = self.retriever.get_scores(tokens)
-        k = min(k, len(self.chunks))
+        k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(self.chunk(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def load_or_build(cache_root: Path, fingerprint: str, chunks_fn) -> BM25Index:
     """The cached index for this fingerprint, or a new one built from `chunks_fn()` and saved."""
     directory = cache_root / f"bm25-{fingerprint}"
-    if (directory / "chunks.json").exists():
+    if (directory / DATA_FILE).exists():
         try:
             return BM25Index.load(directory)
         except (OSError, ValueError, KeyError):

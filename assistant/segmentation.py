@@ -8,8 +8,15 @@ keeping character offsets.
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import re
+import sys
+import tempfile
+import threading
+import types
 from functools import lru_cache
+from pathlib import Path
 
 _SENTENCE = re.compile(r"[^。!?;…\n]+(?:[。!?;…]+[”’\"」』)]*)?|[。!?;…]+")
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -26,17 +33,97 @@ STOPWORDS = frozenset(
     the a an of in on at to for and or is are was were be been what which who whom whose when where why how
     many much does did do has have had with by from about as that this these those it its their there any
     tell me please can could would should will project projects
+    跟 叫 叫做 称为 是谁 哪位 哪家 哪几 哪几个 哪几家 哪几项 哪天 哪一天 几项 几家 几位 几名 几张 几年 一共 总共
+    现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲 提到 提及 报道 文章
     """.split()
 )
+_QUESTION_WORD = re.compile(r"^(几|哪|多少|什么|怎|如何|是否|多长|多大|多久)|^[那这][位个些项家里]$")
+# Nouns that say how a question is asked rather than what it is about.
+GENERIC_NOUNS = frozenset(
+    "领导 方式 时间 数量 计划 情况 内容 目标 问题 方面 领域 作用 意义 措施 特点 优势 表态 项目 工作 身份 "
+    "名字 名称 地方 地点 原因 结果 情况 东西 部分 主要 具体 方向 角色".split()
+)
+
+
+def nouns(text: str) -> set[str]:
+    """The specific nouns of a question (jieba part-of-speech n*, or b such as 二期)."""
+    _jieba()  # first: it loads posseg's tables from the fast cache
+    import jieba.posseg
+
+    return {
+        w.lower() for w, flag in jieba.posseg.lcut(text)
+        if len(w) > 1 and (flag.startswith("n") or flag == "b") and w not in GENERIC_NOUNS and w not in STOPWORDS
+    }
+
+
+# jieba's load costs ~4 s per process: its prefix dictionary (a marshal cache in /tmp) and
+# the HMM tables of finalseg and posseg, which are huge Python modules. The same objects,
+# pickled once into one file, load in ~0.3 s. The cache lives beside the index (see
+# `set_cache_dir`), keyed by jieba's version; any failure falls back to jieba's own load.
+_TABLES = tuple(
+    f"jieba.{pkg}.{name}" for pkg in ("finalseg", "posseg") for name in ("prob_start", "prob_trans", "prob_emit")
+) + ("jieba.posseg.char_state_tab",)
+_cache_dir: Path | None = None
+_load_lock = threading.Lock()
+
+
+def set_cache_dir(directory: Path) -> None:
+    """Where to keep jieba's tables (the data dir's cache); call before the first segmentation."""
+    global _cache_dir
+    _cache_dir = directory
+
+
+def _tables_file() -> Path:
+    from importlib.metadata import version
+
+    directory = _cache_dir or Path(tempfile.gettempdir()) / f"assistant-{os.getuid()}"
+    return directory / f"jieba-{version('jieba')}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+
+
+def _load_tables(path: Path) -> dict | None:
+    try:
+        if path.stat().st_uid != os.getuid():  # never unpickle a file someone else wrote
+            return None
+        with path.open("rb") as f:
+            data = pickle.load(f)
+        return data if set(data["tables"]) == set(_TABLES) else None
+    except Exception:
+        return None
+
+
+def _save_tables(path: Path, jieba) -> None:
+    try:
+        data = {"tables": {n: sys.modules[n].P for n in _TABLES}, "freq": jieba.dt.FREQ, "total": jieba.dt.total}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:  # a cache that cannot be written only costs time
+        logging.getLogger(__name__).debug("cannot write the jieba cache %s", path, exc_info=True)
 
 
 @lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    with _load_lock:
+        path = _tables_file()
+        data = None if "jieba" in sys.modules else _load_tables(path)
+        if data:
+            for name, table in data["tables"].items():
+                module = types.ModuleType(name)
+                module.P = table  # type: ignore[attr-defined]
+                sys.modules[name] = module
+        import jieba
+        import jieba.posseg  # noqa: F401  (nouns() needs it; loaded here with the tables)
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+        jieba.setLogLevel(logging.WARNING)
+        if data:
+            jieba.dt.FREQ, jieba.dt.total = data["freq"], data["total"]
+            jieba.dt.initialized = True
+        else:
+            jieba.initialize()
+            _save_tables(path, jieba)
+        return jieba
 
 
 def terms(text: str) -> list[str]:
@@ -44,7 +131,13 @@ def terms(text: str) -> list[str]:
     out = []
     for word in _jieba().lcut_for_search(text.lower()):
         word = word.strip()
-        if word and word not in STOPWORDS and _WORD.search(word):
+        if (
+            word
+            and word not in STOPWORDS
+            and _WORD.search(word)
+            and not _QUESTION_WORD.match(word)
+            and (len(word) > 1 or word.isascii())  # single characters are mostly function words
+        ):
             out.append(word)
     return out
 

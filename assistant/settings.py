@@ -86,9 +86,9 @@ class AnswerSettings(BaseSettings):
 
     model_config = _config("ANSWER_")
     mode: Literal["auto", "extractive", "llm"] = "auto"
-    max_sentences: int = 3
+    max_sentences: int = 4
     min_coverage: float = 0.5
-    min_dense_score: float = 0.8
+    min_dense_score: float = 0.77
     max_question_chars: int = 2000
 
 

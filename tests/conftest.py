@@ -88,3 +88,62 @@ def seeded_assistant(seeded_settings):
     from assistant.chain import Assistant
 
     return Assistant.from_settings(seeded_settings)
+
+
+# --- added for the module tests: fakes that implement the real interfaces -------------
+
+
+@pytest.fixture
+def fake_store():
+    """A Store in this test's data directory, embedding with the fast deterministic fake."""
+    from fakes.embeddings import HashEmbeddings
+
+    from assistant.settings import Settings
+    from assistant.store import Store
+
+    settings = Settings()
+    return Store(settings, HashEmbeddings(), "fake:hash-64")
+
+
+@pytest.fixture
+def fake_assistant():
+    """An Assistant over an empty index in this test's data directory, with the fake embedder."""
+    from fakes.embeddings import HashEmbeddings
+
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+    from assistant.store import Store
+
+    settings = Settings()
+    embeddings = HashEmbeddings()
+    return Assistant(settings, Store(settings, embeddings, "fake:hash-64"), embeddings)
+
+
+@pytest.fixture
+def openai_server():
+    """A real OpenAI-compatible chat server on 127.0.0.1 (see tests/fakes/openai_server.py)."""
+    from fakes.openai_server import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_env(openai_server, monkeypatch):
+    """Environment pointing the LLM settings at the fake server, failing fast."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("LLM_MODEL", "fake-model")
+    monkeypatch.setenv("LLM_TIMEOUT_S", "1")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "0")
+    return openai_server
+
+
+@pytest.fixture
+def llm_assistant(seeded_settings, llm_env):
+    """The seeded index with LLM mode on, talking to the fake server."""
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+
+    return Assistant.from_settings(Settings())

@@ -1,0 +1,235 @@
+"""HTML for the chat: answers with their sources, whole documents, the knowledge base.
+
+Everything that comes from a user or a document goes through `html.escape` here, so
+markup inside a question or a document is shown as text and never runs. The output
+has no raw newlines: the Chatbot renders Markdown, and a blank line would end the
+HTML block.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+from collections.abc import Iterable
+from datetime import datetime
+
+from .schema import Answer, Citation
+from .store import DocRecord
+from .ui_i18n import t
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def esc(text: str) -> str:
+    """Escaped text with line breaks as <br> (safe inside any element or attribute)."""
+    return html.escape(text or "", quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def render_streaming(text: str, lang: str) -> str:
+    body = esc(text) if text.strip() else f'<span class="ans-wait">{esc(t(lang, "thinking"))}</span>'
+    return f'<div class="ans ans-streaming">{body}<span class="ans-cursor">▍</span></div>'
+
+
+def render_error(message: str, lang: str) -> str:
+    return f'<div class="ans ans-error">⚠ {esc(t(lang, "error", error=message))}</div>'
+
+
+def render_answer(answer: Answer, lang: str) -> str:
+    """One answer: standalone question, notice, text with [n] markers, then its sources."""
+    parts = []
+    if answer.standalone_question.strip() != answer.question.strip():
+        parts.append(
+            f'<div class="ans-standalone">↪ {esc(t(lang, "standalone"))}'
+            f"<q>{esc(answer.standalone_question)}</q></div>"
+        )
+    if answer.notice:
+        parts.append(f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(answer.notice)}</div>')
+    if answer.refused:
+        parts.append(f'<div class="ans-refused-badge">∅ {esc(t(lang, "refused"))}</div>')
+        parts.append(f'<div class="ans-text">{esc(answer.answer)}</div>')
+        return f'<div class="ans ans-refused">{"".join(parts)}</div>'
+    parts.append(f'<div class="ans-text">{_answer_text(answer, lang)}</div>')
+    if answer.unsupported_claims:
+        parts.append(f'<div class="ans-warn">⚠ {esc(t(lang, "unsupported_note"))}</div>')
+    if answer.citations:
+        parts.append(render_sources(answer.citations, lang))
+    return f'<div class="ans">{"".join(parts)}</div>'
+
+
+def _answer_text(answer: Answer, lang: str) -> str:
+    """The answer with [n] as superscripts and unsupported claims marked."""
+    text = answer.answer
+    spans: list[tuple[int, int]] = []
+    for claim in answer.unsupported_claims:
+        at = text.find(claim.text)
+        if at >= 0 and not any(s < at + len(claim.text) and at < e for s, e in spans):
+            spans.append((at, at + len(claim.text)))
+    out, pos = [], 0
+    flag = esc(t(lang, "unsupported"))
+    for start, end in sorted(spans):
+        out.append(_markers(text[pos:start]))
+        out.append(f'<span class="claim-unsupported" title="{flag}">{_markers(text[start:end])}</span>'
+                   f'<sup class="flag" title="{flag}">⚠</sup>')
+        pos = end
+    out.append(_markers(text[pos:]))
+    return "".join(out)
+
+
+def _markers(text: str) -> str:
+    return _MARKER.sub(r'<sup class="cite">[\1]</sup>', esc(text))
+
+
+def render_sources(citations: list[Citation], lang: str) -> str:
+    """The sources block: per [n], title, file, and the chunk with its quotes highlighted."""
+    by_n: dict[int, list[Citation]] = {}
+    for c in citations:
+        by_n.setdefault(c.n, []).append(c)
+    items = []
+    for n, group in sorted(by_n.items()):
+        first = group[0]
+        spans = [(c.start, c.end, "quote" if c.supported else "quote quote-unsupported") for c in group]
+        lo, hi = min(c.start for c in group), max(c.end for c in group)
+        target = urlencode({
+            "source": first.source, "start": first.doc_start + lo, "end": first.doc_start + hi,
+            "chunk_start": first.doc_start, "chunk_end": first.doc_start + len(first.text),
+        })
+        # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
+        link = f'<a class="src-link" href="#open?{esc(target)}">{esc(t(lang, "open_doc"))} ›</a>'
+        flag = "" if all(c.supported for c in group) else f' <span class="flag">⚠ {esc(t(lang, "unsupported"))}</span>'
+        items.append(
+            f'<div class="src"><div class="src-head"><span class="src-n">[{n}]</span> '
+            f'<span class="src-title">{esc(first.title)}</span> · '
+            f'<span class="src-file">{esc(first.source)}</span>{flag} {link}</div>'
+            f'<div class="src-text">{highlight(first.text, spans)}</div></div>'
+        )
+    count = len(by_n)
+    return (
+        f'<details class="ans-sources" open><summary>{esc(t(lang, "sources"))} ({count})</summary>'
+        f'{"".join(items)}</details>'
+    )
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """Escaped text with each (start, end, css class) span in a <mark>; overlaps are merged."""
+    clean: list[list] = []
+    for start, end, cls in sorted(spans):
+        start, end = max(0, start), min(len(text), end)
+        if end <= start:
+            continue
+        if clean and start < clean[-1][1]:
+            clean[-1][1] = max(clean[-1][1], end)
+        else:
+            clean.append([start, end, cls])
+    out, pos = [], 0
+    for start, end, cls in clean:
+        out.append(esc(text[pos:start]))
+        out.append(f'<mark class="{cls}">{esc(text[start:end])}</mark>')
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def render_document(title: str, source: str, text: str, start: int, end: int,
+                    chunk: tuple[int, int] | None, lang: str) -> str:
+    """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl)."""
+    n = len(text)
+    start, end = max(0, min(start, n)), max(0, min(end, n))
+    c0, c1 = chunk if chunk else (start, end)
+    c0, c1 = max(0, min(c0, start)), min(n, max(c1, end))
+    body = (
+        esc(text[:c0])
+        + f'<span class="doc-chunk">{esc(text[c0:start])}'
+        + f'<mark id="doc-hl" class="doc-hl">{esc(text[start:end])}</mark>'
+        + f"{esc(text[end:c1])}</span>"
+        + esc(text[c1:])
+    )
+    return (
+        f'<div class="doc"><div class="doc-title">{esc(title or source)}</div>'
+        f'<div class="doc-file">{esc(source)}</div><div class="doc-body">{body}</div></div>'
+    )
+
+
+def render_doc_message(message: str) -> str:
+    return f'<div class="doc doc-empty">{esc(message)}</div>'
+
+
+def render_status(mode: str, model: str | None, n_docs: int, lang: str) -> str:
+    line = t(lang, "mode_llm", model=model or "") if mode == "llm" else t(lang, "mode_extractive")
+    return (
+        f'<div class="status status-{esc(mode)}"><span class="status-mode">● {esc(line)}</span>'
+        f' <span class="status-docs">{esc(t(lang, "docs_count", n=n_docs))}</span></div>'
+    )
+
+
+def render_kb(records: list[DocRecord], lang: str) -> str:
+    if not records:
+        return f'<div class="kb kb-empty">{esc(t(lang, "kb_empty"))}</div>'
+    head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in ("kb_title", "kb_file", "kb_chunks", "kb_when"))
+    rows = "".join(
+        f"<tr><td>{esc(r.title)}</td><td><code>{esc(r.source)}</code></td><td>{r.chunks}</td>"
+        f"<td>{datetime.fromtimestamp(r.ingested_at).strftime('%Y-%m-%d %H:%M')}</td></tr>"
+        for r in records
+    )
+    return f'<table class="kb"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+CSS = """
+:root, .gradio-container { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+  "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }
+.status { font-size: 0.9em; padding: 4px 8px; border-radius: 6px; background: var(--background-fill-secondary); }
+.status-llm .status-mode { color: #1d4ed8; } .status-extractive .status-mode { color: #047857; }
+.status-docs { margin-left: 1em; opacity: 0.75; }
+.ans-sources { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.3em; }
+.ans-sources summary { cursor: pointer; font-weight: 600; }
+.src { margin: 0.4em 0; padding: 0.4em 0.6em; border-left: 3px solid #93c5fd; background: var(--background-fill-secondary); border-radius: 4px; }
+.src-head { font-size: 0.9em; } .src-n { font-weight: 700; } .src-title { font-weight: 600; }
+.src-file { font-family: monospace; font-size: 0.85em; opacity: 0.8; }
+.src-link { margin-left: 0.5em; font-size: 0.85em; cursor: pointer; }
+.src-text { font-size: 0.9em; margin-top: 0.2em; line-height: 1.6; }
+mark.quote { background: #fde68a; color: inherit; padding: 0 1px; }
+mark.quote-unsupported { background: #fecaca; }
+sup.cite { color: #1d4ed8; font-weight: 600; }
+.claim-unsupported { text-decoration: underline wavy #dc2626; } .flag { color: #b91c1c; }
+.ans-standalone { font-size: 0.85em; opacity: 0.8; margin-bottom: 0.3em; }
+.ans-notice, .ans-warn { font-size: 0.85em; color: #92400e; background: #fef3c7; padding: 2px 6px; border-radius: 4px; margin: 0.3em 0; }
+.ans-refused { border: 1px dashed #9ca3af; background: #f3f4f6; color: #374151; padding: 0.5em 0.7em; border-radius: 6px; font-style: italic; }
+.ans-refused-badge { font-weight: 700; font-style: normal; color: #6b7280; }
+.ans-error { color: #b91c1c; }
+.ans-cursor { animation: blink 1s step-end infinite; } @keyframes blink { 50% { opacity: 0; } }
+#doc-view { overflow-y: auto; }
+.doc-title { font-weight: 700; font-size: 1.1em; } .doc-file { font-family: monospace; font-size: 0.85em; opacity: 0.7; }
+.doc-body { line-height: 1.8; margin-top: 0.5em; white-space: normal; }
+.doc-chunk { background: #e0f2fe; } mark.doc-hl { background: #fde047; color: inherit; scroll-margin: 40vh; }
+.doc-empty { opacity: 0.7; }
+table.kb { width: 100%; border-collapse: collapse; } table.kb th, table.kb td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
+#doc-request, #doc-open { display: none !important; }
+"""
+
+# Clicking "open document" under an answer fills a hidden textbox and presses a hidden button.
+HEAD = """
+<script>
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest("a.src-link");
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const box = document.querySelector("#doc-request textarea, #doc-request input");
+  const holder = document.querySelector("#doc-open");
+  const button = holder && (holder.tagName === "BUTTON" ? holder : holder.querySelector("button"));
+  if (!box || !button) return;
+  const href = link.getAttribute("href") || "";
+  const query = new URLSearchParams(href.slice(href.indexOf("?") + 1));
+  const request = Object.fromEntries(query.entries());
+  request.nonce = Date.now();  // the same link clicked twice still changes the value
+  box.value = JSON.stringify(request);
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+  setTimeout(function () { button.click(); }, 50);
+}, true);
+</script>
+"""
+
+SCROLL_JS = """
+() => { setTimeout(() => { const m = document.getElementById("doc-hl");
+  if (m) m.scrollIntoView({block: "center", behavior: "instant"}); }, 100); }
+"""

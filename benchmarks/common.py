@@ -1,0 +1,80 @@
+"""Small helpers shared by the benchmark sections: percentiles, settings, questions, RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+QUESTIONS = ROOT / "evals" / "datasets" / "seeds_qa.jsonl"
+PY = sys.executable
+
+
+def questions(path: Path = QUESTIONS, limit: int | None = None) -> list[str]:
+    qs = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return qs[:limit] if limit else qs
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    return round(s[k], 2)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 2) if values else 0.0, "p95": pct(values, 95), "n": len(values)}
+
+
+def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment for a subprocess: no settings leak in from the caller's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "LLM_", "OPENAI_", "CHROMA_", "ANSWER_", "EMBEDDINGS_"))}
+    env.update(ASSISTANT_DATA_DIR=str(data_dir), ANSWER_MODE="extractive", ANONYMIZED_TELEMETRY="False", **extra)
+    return env
+
+
+def settings_for(data_dir: Path, host: str | None = None, port: int = 8000):
+    from assistant.settings import AnswerSettings, ChromaSettings, Settings
+
+    return Settings(
+        data_dir=data_dir,
+        answer=AnswerSettings(mode="extractive"),
+        chroma=ChromaSettings(host=host, port=port),
+    )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_json(args: list[str], env: dict[str, str] | None = None, timeout: float = 7200) -> dict:
+    """Run `python -m benchmarks.<module> ...` in a subprocess; its last stdout line is JSON."""
+    out = subprocess.run([PY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def dir_size_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def tokens(texts: list[str]) -> int:
+    from assistant.chunking import count_tokens
+
+    return sum(count_tokens(t) for t in texts)

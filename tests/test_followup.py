@@ -1,0 +1,46 @@
+"""Offline follow-up expansion."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.followup import expand, needs_context
+
+FIRST = "瑞金医院金山院区一期规划多少张床位？"
+
+
+@pytest.mark.parametrize("question", ["那二期呢？", "它什么时候投入运营？", "这个项目占地多少？", "What about phase two?", "When does it open?"])
+def test_follow_ups_need_context(question):
+    assert needs_context(question)
+
+
+@pytest.mark.parametrize("question", [FIRST, "上海交通大学医学院附属瑞金医院2023年获得了多少项专利授权？",
+                                      "How many patents did Ruijin Hospital obtain in 2023 according to the report?"])
+def test_standalone_questions_do_not(question):
+    assert not needs_context(question)
+
+
+def test_follow_up_is_expanded_with_earlier_question():
+    q = expand("那二期呢？", [FIRST])
+    assert q.standalone == f"{FIRST} 那二期呢？"
+    assert q.history == [FIRST]
+    weights = q.weighted_terms()
+    assert weights["二期"] == 1.0
+    assert weights["金山"] == 0.5
+
+
+def test_only_the_last_two_questions_are_used():
+    q = expand("那二期呢？", ["第一问关于无锡分院？", "第二问关于海南医院？", FIRST])
+    assert "第一问" not in q.standalone
+    assert q.standalone.startswith("第二问关于海南医院？")
+
+
+def test_standalone_question_is_left_alone():
+    q = expand(FIRST, ["嘉定械谷在哪里？"])
+    assert q.standalone == FIRST and q.history == []
+    assert "嘉定" not in q.weighted_terms()
+
+
+def test_no_history_or_blank_history():
+    assert expand("那二期呢？", []).standalone == "那二期呢？"
+    assert expand("那二期呢？", ["", "  "]).standalone == "那二期呢？"
