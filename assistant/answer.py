@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 
 from .followup import Query
 from .schema import Retrieved
-from .segmentation import is_chinese, nouns, sentences, terms
+from .segmentation import GENERIC_NOUNS, is_chinese, nouns, sentences, tagged_nouns, terms
 from .settings import AnswerSettings
 
 _NUMBER_Q = re.compile(r"多少|几[个家项张名位所座条种次年]|多大|多长|多高|多久|比例|金额|面积|数量|how many|how much|how large|how big|number of|percentage", re.I)
 _DATE_Q = re.compile(r"何时|什么时候|哪年|哪一年|几月|哪天|日期|时间|when|what year|what date|which year", re.I)
 _HAS_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个项家位名张大所座条种次亿万元]")
 _HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|去年|今年|明年")
+_SENTENCE_END = tuple("。!?;…”’\"」』)")
 _ASCII_TERM = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
 
 
@@ -87,8 +88,8 @@ class ExtractiveAnswerer:
                     score += 0.15
                 if wants_date and _HAS_DATE.search(sent):
                     score += 0.15
-                if end - start < 10:
-                    score *= 0.5  # a heading or fragment, rarely an answer
+                if end - start < 10 or not hit.chunk.text[start:end].endswith(_SENTENCE_END):
+                    score *= 0.6  # a heading or fragment, rarely an answer
                 scored.append((score, coverage, rank, start, end))
         scored.sort(key=lambda s: -s[0])
         return scored, term_w
@@ -101,9 +102,13 @@ class ExtractiveAnswerer:
         if not retrieved:
             return Draft(text=refusal, refused=True)
         scored, term_w = self.evidence(query, retrieved, idf, known)
-        if not scored or self._should_refuse(query, retrieved, scored, term_w, known):
+        if not scored:
             return Draft(text=refusal, refused=True)
         picked = self._pick(scored, term_w, retrieved)
+        coverage = (max(s[1] for s in scored), _union_coverage(picked, term_w, retrieved))
+        if self._should_refuse(query, retrieved, coverage, term_w, known):
+            return Draft(text=refusal, refused=True)
+        picked = [_extend(p, retrieved[p.n - 1].chunk.text) for p in picked]
         sep = "" if is_chinese(query.question) else " "
         body = sep.join(f"{retrieved[p.n - 1].chunk.text[p.start:p.end]}[{p.n}]" for p in picked)
         return Draft(text=body, refused=False, picked=picked)
@@ -132,12 +137,14 @@ class ExtractiveAnswerer:
             covered |= new
         return picked
 
-    def _should_refuse(self, query: Query, retrieved, scored, term_w, known) -> bool:
+    def _should_refuse(self, query: Query, retrieved, coverage: tuple[float, float], term_w, known) -> bool:
+        """`coverage`: of the question by the best sentence, and by the picked ones together."""
         if not is_chinese(query.question):
             top = max((r.dense_score or 0.0) for r in retrieved)
             return top < self.settings.min_dense_score
-        best_coverage = max(s[1] for s in scored)
-        if best_coverage < self.settings.min_coverage:
+        single, union = coverage
+        # a question in two parts may need two sentences, but one must carry most of a part
+        if union < self.settings.min_coverage or single < 0.75 * self.settings.min_coverage:
             return True
         # a near miss: an informative term of the question, known to the index, is nowhere in
         # the top sources (a term the index has never seen is more likely phrasing)
@@ -159,8 +166,14 @@ class ExtractiveAnswerer:
         specific = [t for t in sorted(nouns(query.question)) if known(t)]
         for noun in nouns(query.question) - set(specific):  # unknown compound: check its parts
             specific += [w for w in terms(noun) if w != noun and len(w) >= 2 and known(w)]
-        asked = _asked_noun(query.question, specific)
+        candidates = [t for t in terms(query.question) if len(t) >= 2 and known(t) and t not in GENERIC_NOUNS]
+        asked = _asked_noun(query.question, candidates)  # 营收 in 营收有多少, whatever its part of speech
         missing = [t for t in specific if _absent(t, top_text)]
+        if asked and _absent(asked, top_text):
+            return True
+        tags = tagged_nouns(query.question)
+        if any(tags.get(t) == "b" for t in missing):
+            return True  # the distinguishing word is what is absent (二期 when only 一期 is there)
         if asked in missing or len(missing) * 2 > len(specific):
             return True
         if not asked:
@@ -176,6 +189,30 @@ class ExtractiveAnswerer:
                     if not others or sum(t in near for t in others) * 3 >= len(others):
                         return False
         return True
+
+def _union_coverage(picked: list[Picked], term_w: dict[str, float], retrieved) -> float:
+    """How much of the question the picked sentences cover together (a sentence per part)."""
+    if not term_w or not picked:
+        return 0.0
+    covered = 0.0
+    for t, w in term_w.items():
+        best = 0.0
+        for p in picked:
+            chunk = retrieved[p.n - 1].chunk
+            text = chunk.text.lower()
+            best = max(best, _term_match(t, text[p.start : p.end]), 0.6 * _term_match(t, text + chunk.title.lower()))
+        covered += w * best
+    return covered / sum(term_w.values())
+
+
+def _extend(p: Picked, text: str) -> Picked:
+    """A short sentence that announces what follows ("长春具备三大核心优势。") takes the next one."""
+    quote = text[p.start : p.end]
+    if len(quote) >= 30 and not quote.endswith(":"):
+        return p
+    following = [s for s in sentences(text) if s[0] >= p.end]
+    return Picked(n=p.n, start=p.start, end=following[0][1], score=p.score) if following else p
+
 
 def _asked_noun(question: str, specific: list[str]) -> str | None:
     """The noun nearest after 多少/几 (多少张床位 → 床位), or before it (总投资是多少 → 总投资)."""

@@ -63,10 +63,19 @@ def verify(
     picked: list[Picked] | None = None,
     similarity: Similarity | None = None,
 ) -> tuple[str, list[Citation], list[Claim]]:
-    """(answer text with invalid markers removed, citations by source number and quote, claims)."""
+    """(answer text with invalid markers removed, citations by source number and quote, claims).
+
+    With `picked` (an extractive answer) the claims are the quoted spans themselves, checked
+    to be verbatim at their offsets; otherwise the text is split into claims and each is
+    matched against the chunks it cites.
+    """
     valid = range(1, len(retrieved) + 1)
-    text = _MARKERS.sub(lambda m: m.group(0) if all(int(n) in valid for n in re.split(r"[,，、\s]+", m.group(1)) if n) else "", text)
-    known = {(p.n, p.start, p.end) for p in picked or []}
+    text = _MARKERS.sub(
+        lambda m: m.group(0) if all(int(n) in valid for n in re.split(r"[,，、\s]+", m.group(1)) if n) else "",
+        text,
+    )
+    if picked:
+        return text, *_verify_quotes(picked, retrieved)
     citations: dict[tuple[int, int, int], Citation] = {}
     claims: list[Claim] = []
     for body, markers in split_claims(text):
@@ -74,19 +83,30 @@ def verify(
         supported = False
         for n in markers:
             hit = retrieved[n - 1]
-            exact = next(((s, e) for (pn, s, e) in known if pn == n and hit.chunk.text[s:e] == body), None)
-            if exact:
-                ok, start, end = True, *exact
-            else:
-                sim = (lambda hit=hit: similarity(body, hit)) if similarity else None
-                ok, start, end = find_support(body, hit.chunk.text, sim)
+            sim = (lambda hit=hit: similarity(body, hit)) if similarity else None
+            ok, start, end = find_support(body, hit.chunk.text, sim)
             supported = supported or ok
             if (n, start, end) not in citations:
-                citations[(n, start, end)] = Citation(
-                    n=n, source=hit.chunk.source, title=hit.chunk.title, chunk_id=hit.chunk.id,
-                    text=hit.chunk.text, quote=hit.chunk.text[start:end], start=start, end=end,
-                    doc_start=hit.chunk.start, supported=ok,
-                )
+                citations[(n, start, end)] = _citation(n, hit, start, end, ok)
         if body:
             claims.append(Claim(text=body, markers=markers, supported=supported))
     return text, [citations[k] for k in sorted(citations)], claims
+
+
+def _verify_quotes(picked: list[Picked], retrieved: list[Retrieved]) -> tuple[list[Citation], list[Claim]]:
+    citations, claims = [], []
+    for p in picked:
+        hit = retrieved[p.n - 1]
+        quote = hit.chunk.text[p.start : p.end]
+        ok = 0 <= p.start < p.end <= len(hit.chunk.text) and bool(quote.strip())
+        citations.append(_citation(p.n, hit, p.start, p.end, ok))
+        claims.append(Claim(text=quote, markers=[p.n], supported=ok))
+    return citations, claims
+
+
+def _citation(n: int, hit: Retrieved, start: int, end: int, ok: bool) -> Citation:
+    return Citation(
+        n=n, source=hit.chunk.source, title=hit.chunk.title, chunk_id=hit.chunk.id,
+        text=hit.chunk.text, quote=hit.chunk.text[start:end], start=start, end=end,
+        doc_start=hit.chunk.start, supported=ok,
+    )

@@ -34,7 +34,7 @@ STOPWORDS = frozenset(
     many much does did do has have had with by from about as that this these those it its their there any
     tell me please can could would should will project projects
     跟 叫 叫做 称为 是谁 哪位 哪家 哪几 哪几个 哪几家 哪几项 哪天 哪一天 几项 几家 几位 几名 几张 几年 一共 总共
-    现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲 提到 提及 报道 文章
+    整个 全部 所有 相关 有关 现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲 提到 提及 报道 文章
     """.split()
 )
 _QUESTION_WORD = re.compile(r"^(几|哪|多少|什么|怎|如何|是否|多长|多大|多久)|^[那这][位个些项家里]$")
@@ -47,12 +47,21 @@ GENERIC_NOUNS = frozenset(
 
 def nouns(text: str) -> set[str]:
     """The specific nouns of a question (jieba part-of-speech n*, or b such as 二期)."""
-    _jieba()  # first: it loads posseg's tables from the fast cache
+    return set(tagged_nouns(text))
+
+
+def tagged_nouns(text: str) -> dict[str, str]:
+    """Specific nouns with their jieba tag; "b" marks a distinguishing word (二期, 国产)."""
     import jieba.posseg
 
+    _jieba()
     return {
-        w.lower() for w, flag in jieba.posseg.lcut(text)
-        if len(w) > 1 and (flag.startswith("n") or flag == "b") and w not in GENERIC_NOUNS and w not in STOPWORDS
+        w.lower(): flag
+        for w, flag in jieba.posseg.lcut(text)
+        if len(w) > 1
+        and (flag.startswith("n") or flag == "b")
+        and w not in GENERIC_NOUNS
+        and w not in STOPWORDS
     }
 
 
@@ -73,11 +82,13 @@ def set_cache_dir(directory: Path) -> None:
     _cache_dir = directory
 
 
-def _tables_file() -> Path:
+def _tables_files() -> list[Path]:
+    """The data dir's copy first, then a per-user one in the temp dir shared by all data dirs."""
     from importlib.metadata import version
 
-    directory = _cache_dir or Path(tempfile.gettempdir()) / f"assistant-{os.getuid()}"
-    return directory / f"jieba-{version('jieba')}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+    name = f"jieba-{version('jieba')}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+    dirs = [_cache_dir] if _cache_dir else []
+    return [d / name for d in [*dirs, Path(tempfile.gettempdir()) / f"assistant-{os.getuid()}"]]
 
 
 def _load_tables(path: Path) -> dict | None:
@@ -106,8 +117,9 @@ def _save_tables(path: Path, jieba) -> None:
 @lru_cache(maxsize=1)
 def _jieba():
     with _load_lock:
-        path = _tables_file()
-        data = None if "jieba" in sys.modules else _load_tables(path)
+        paths, data = _tables_files(), None
+        if "jieba" not in sys.modules:
+            data = next((d for d in map(_load_tables, paths) if d), None)
         if data:
             for name, table in data["tables"].items():
                 module = types.ModuleType(name)
@@ -122,7 +134,9 @@ def _jieba():
             jieba.dt.initialized = True
         else:
             jieba.initialize()
-            _save_tables(path, jieba)
+        for path in paths:
+            if not path.exists():
+                _save_tables(path, jieba)
         return jieba
 
 
