@@ -11,7 +11,7 @@ import json
 import re
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .schema import Answer
@@ -38,7 +38,7 @@ def feedback_record(answer: Answer, history: list[str], liked: bool) -> dict:
         "reference_answer": _MARKER.sub("", answer.answer).strip() if liked else "",
         "tags": ["feedback", verdict],
         "verdict": verdict,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -17,7 +17,6 @@ import numpy as np
 from .schema import Chunk
 from .segmentation import terms
 
-
 # The chunks are stored by column (one JSON list per field): loading is a few C-level
 # list parses instead of one pydantic model per chunk, and a `Chunk` is built only for hits.
 COLUMNS = ("id", "source", "title", "doc_hash", "index", "start", "end", "text")
@@ -62,7 +61,8 @@ class BM25Index:
         if self.size:
             self.retriever.save(str(tmp), show_progress=False)
         (tmp / DATA_FILE).write_text(
-            json.dumps({"columns": self.columns, "df": self.df}, ensure_ascii=False), encoding="utf-8"
+            json.dumps({"columns": self.columns, "df": self.df}, ensure_ascii=False),
+            encoding="utf-8",
         )
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)  # atomic: a reader sees the old cache or the new one
@@ -75,7 +75,9 @@ class BM25Index:
         columns = data["columns"]
         if set(columns) != set(COLUMNS):
             raise ValueError("the BM25 cache has other columns")
-        retriever = bm25s.BM25.load(str(directory), show_progress=False) if columns["id"] else bm25s.BM25()
+        retriever = (
+            bm25s.BM25.load(str(directory), show_progress=False) if columns["id"] else bm25s.BM25()
+        )
         return cls(retriever, columns, data["df"])
 
     def idf(self, term: str) -> float:

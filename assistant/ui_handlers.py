@@ -41,11 +41,15 @@ log = logging.getLogger(__name__)
 # --- the conversation as Gradio holds it ------------------------------------------------
 def message_text(message) -> str:
     """The text of a Chatbot message: content as a string or a list of {"type": "text"} parts."""
-    content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
+    content = (
+        message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
+    )
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return "".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 
@@ -54,14 +58,19 @@ def _role(message) -> str:
 
 
 def _is_meta(message) -> bool:
-    meta = message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
+    meta = (
+        message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
+    )
     return bool(meta)
 
 
 def user_questions(history: list) -> list[str]:
     """The earlier user questions, oldest first (metadata messages left out)."""
-    return [unescape(message_text(m)).strip() for m in history or []
-            if _role(m) == "user" and not _is_meta(m) and message_text(m).strip()]
+    return [
+        unescape(message_text(m)).strip()
+        for m in history or []
+        if _role(m) == "user" and not _is_meta(m) and message_text(m).strip()
+    ]
 
 
 def safe_name(name: str) -> str | None:
@@ -98,18 +107,22 @@ class ChatUI:
         self.kb_lock = threading.Lock()  # uploads, deletes and re-index run one at a time
 
     # --- chat -------------------------------------------------------------------------
-    def respond(self, message: str, history: list, lang: str, answers: list | None) -> Iterator[tuple]:
+    def respond(
+        self, message: str, history: list, lang: str, answers: list | None
+    ) -> Iterator[tuple]:
         """Stream one answer into the Chatbot: yields (history, textbox value, answers)."""
         answers = list(answers or [])
         history = list(history or [])
         question = (message or "").strip()
         if not question:
-            yield history, "", answers
+            yield list(history), "", list(answers)
             return
         earlier = user_questions(history)
-        history += [{"role": "user", "content": escape(question)},
-                    {"role": "assistant", "content": render_streaming("", lang)}]
-        yield history, "", answers
+        history += [
+            {"role": "user", "content": escape(question)},
+            {"role": "assistant", "content": render_streaming("", lang)},
+        ]
+        yield list(history), "", list(answers)
         text = ""
         try:
             for item in self.assistant.stream(question, earlier):
@@ -119,14 +132,14 @@ class ChatUI:
                 else:
                     text += item
                     history[-1] = {"role": "assistant", "content": render_streaming(text, lang)}
-                yield history, "", answers
+                yield list(history), "", list(answers)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, AssistantError) else type(exc).__name__
             if not isinstance(exc, AssistantError):
                 log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": render_error(reason, lang)}
             answers.append(None)  # one entry per turn, so turn k is answers[k]
-            yield history, "", answers
+            yield list(history), "", list(answers)
 
     def record_feedback(self, history: list, answers: list, index: int, liked: bool) -> dict | None:
         """Append the rated answer (the turn holding message `index`) to feedback.jsonl."""
@@ -167,7 +180,9 @@ class ChatUI:
         return render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
 
     def status(self, lang: str) -> str:
-        return render_status(self.assistant.mode, self.assistant.model_name, len(self.assistant.sources()), lang)
+        return render_status(
+            self.assistant.mode, self.assistant.model_name, len(self.assistant.sources()), lang
+        )
 
     # --- knowledge base ---------------------------------------------------------------
     def kb_table(self, lang: str) -> str:
@@ -183,7 +198,12 @@ class ChatUI:
             return False, t(lang, "kb_rejected", name=name, reason=t(lang, "kb_bad_name"))
         suffix = Path(clean).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            return False, t(lang, "kb_rejected", name=clean, reason=t(lang, "kb_bad_type", suffix=suffix or "(none)"))
+            return False, t(
+                lang,
+                "kb_rejected",
+                name=clean,
+                reason=t(lang, "kb_bad_type", suffix=suffix or "(none)"),
+            )
         src = Path(path)
         limit = self.settings.ui.max_upload_mb
         size = src.stat().st_size if src.exists() else 0

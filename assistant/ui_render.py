@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlencode
 from collections.abc import Iterable
 from datetime import datetime
+from urllib.parse import urlencode
 
 from .schema import Answer, Citation
 from .store import DocRecord
@@ -27,7 +27,9 @@ def esc(text: str) -> str:
 
 
 def render_streaming(text: str, lang: str) -> str:
-    body = esc(text) if text.strip() else f'<span class="ans-wait">{esc(t(lang, "thinking"))}</span>'
+    body = (
+        esc(text) if text.strip() else f'<span class="ans-wait">{esc(t(lang, "thinking"))}</span>'
+    )
     return f'<div class="ans ans-streaming">{body}<span class="ans-cursor">▍</span></div>'
 
 
@@ -44,7 +46,9 @@ def render_answer(answer: Answer, lang: str) -> str:
             f"<q>{esc(answer.standalone_question)}</q></div>"
         )
     if answer.notice:
-        parts.append(f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(answer.notice)}</div>')
+        parts.append(
+            f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(answer.notice)}</div>'
+        )
     if answer.refused:
         parts.append(f'<div class="ans-refused-badge">∅ {esc(t(lang, "refused"))}</div>')
         parts.append(f'<div class="ans-text">{esc(answer.answer)}</div>')
@@ -69,8 +73,10 @@ def _answer_text(answer: Answer, lang: str) -> str:
     flag = esc(t(lang, "unsupported"))
     for start, end in sorted(spans):
         out.append(_markers(text[pos:start]))
-        out.append(f'<span class="claim-unsupported" title="{flag}">{_markers(text[start:end])}</span>'
-                   f'<sup class="flag" title="{flag}">⚠</sup>')
+        out.append(
+            f'<span class="claim-unsupported" title="{flag}">{_markers(text[start:end])}</span>'
+            f'<sup class="flag" title="{flag}">⚠</sup>'
+        )
         pos = end
     out.append(_markers(text[pos:]))
     return "".join(out)
@@ -88,15 +94,26 @@ def render_sources(citations: list[Citation], lang: str) -> str:
     items = []
     for n, group in sorted(by_n.items()):
         first = group[0]
-        spans = [(c.start, c.end, "quote" if c.supported else "quote quote-unsupported") for c in group]
+        spans = [
+            (c.start, c.end, "quote" if c.supported else "quote quote-unsupported") for c in group
+        ]
         lo, hi = min(c.start for c in group), max(c.end for c in group)
-        target = urlencode({
-            "source": first.source, "start": first.doc_start + lo, "end": first.doc_start + hi,
-            "chunk_start": first.doc_start, "chunk_end": first.doc_start + len(first.text),
-        })
+        target = urlencode(
+            {
+                "source": first.source,
+                "start": first.doc_start + lo,
+                "end": first.doc_start + hi,
+                "chunk_start": first.doc_start,
+                "chunk_end": first.doc_start + len(first.text),
+            }
+        )
         # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
         link = f'<a class="src-link" href="#open?{esc(target)}">{esc(t(lang, "open_doc"))} ›</a>'
-        flag = "" if all(c.supported for c in group) else f' <span class="flag">⚠ {esc(t(lang, "unsupported"))}</span>'
+        flag = (
+            ""
+            if all(c.supported for c in group)
+            else f' <span class="flag">⚠ {esc(t(lang, "unsupported"))}</span>'
+        )
         items.append(
             f'<div class="src"><div class="src-head"><span class="src-n">[{n}]</span> '
             f'<span class="src-title">{esc(first.title)}</span> · '
@@ -106,7 +123,7 @@ def render_sources(citations: list[Citation], lang: str) -> str:
     count = len(by_n)
     return (
         f'<details class="ans-sources" open><summary>{esc(t(lang, "sources"))} ({count})</summary>'
-        f'{"".join(items)}</details>'
+        f"{''.join(items)}</details>"
     )
 
 
@@ -130,8 +147,15 @@ def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def render_document(title: str, source: str, text: str, start: int, end: int,
-                    chunk: tuple[int, int] | None, lang: str) -> str:
+def render_document(
+    title: str,
+    source: str,
+    text: str,
+    start: int,
+    end: int,
+    chunk: tuple[int, int] | None,
+    lang: str,
+) -> str:
     """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl)."""
     n = len(text)
     start, end = max(0, min(start, n)), max(0, min(end, n))
@@ -165,7 +189,9 @@ def render_status(mode: str, model: str | None, n_docs: int, lang: str) -> str:
 def render_kb(records: list[DocRecord], lang: str) -> str:
     if not records:
         return f'<div class="kb kb-empty">{esc(t(lang, "kb_empty"))}</div>'
-    head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in ("kb_title", "kb_file", "kb_chunks", "kb_when"))
+    head = "".join(
+        f"<th>{esc(t(lang, k))}</th>" for k in ("kb_title", "kb_file", "kb_chunks", "kb_when")
+    )
     rows = "".join(
         f"<tr><td>{esc(r.title)}</td><td><code>{esc(r.source)}</code></td><td>{r.chunks}</td>"
         f"<td>{datetime.fromtimestamp(r.ingested_at).strftime('%Y-%m-%d %H:%M')}</td></tr>"
@@ -229,7 +255,20 @@ document.addEventListener("click", function (event) {
 </script>
 """
 
+# Scroll the document panel (not the page) so the highlighted passage sits in its middle.
 SCROLL_JS = """
-() => { setTimeout(() => { const m = document.getElementById("doc-hl");
-  if (m) m.scrollIntoView({block: "center", behavior: "instant"}); }, 100); }
+() => { setTimeout(() => {
+  const mark = document.getElementById("doc-hl");
+  if (!mark) return;
+  let box = mark.parentElement;
+  while (box && !(box.scrollHeight > box.clientHeight + 4 && /(auto|scroll)/.test(getComputedStyle(box).overflowY))) {
+    box = box.parentElement;
+  }
+  if (!box || box === document.body || box === document.documentElement) {
+    mark.scrollIntoView({block: "center"});
+    return;
+  }
+  const r = mark.getBoundingClientRect(), c = box.getBoundingClientRect();
+  box.scrollTop += (r.top - c.top) - box.clientHeight / 2 + r.height / 2;
+}, 100); }
 """

@@ -17,7 +17,11 @@ PY = sys.executable
 
 
 def questions(path: Path = QUESTIONS, limit: int | None = None) -> list[str]:
-    qs = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    qs = [
+        json.loads(line)["question"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return qs[:limit] if limit else qs
 
 
@@ -31,13 +35,34 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"p50": round(statistics.median(values), 2) if values else 0.0, "p95": pct(values, 95), "n": len(values)}
+    return {
+        "p50": round(statistics.median(values), 2) if values else 0.0,
+        "p95": pct(values, 95),
+        "n": len(values),
+    }
 
 
-def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for a subprocess: no settings leak in from the caller's shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "LLM_", "OPENAI_", "CHROMA_", "ANSWER_", "EMBEDDINGS_"))}
-    env.update(ASSISTANT_DATA_DIR=str(data_dir), ANSWER_MODE="extractive", ANONYMIZED_TELEMETRY="False", **extra)
+def bench_env(data_dir: Path, pycache: Path | None = None, **extra: str) -> dict[str, str]:
+    """A clean environment for a subprocess: no settings leak in from the caller's shell.
+
+    With `pycache`, Python may cache bytecode there (as on a normal install); without
+    it, the caller's setting stands (this sandbox sets PYTHONDONTWRITEBYTECODE=1 and the
+    venv holds no .pyc, so every process compiles every module it imports).
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ASSISTANT_", "LLM_", "OPENAI_", "CHROMA_", "ANSWER_", "EMBEDDINGS_"))
+    }
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    env.update(
+        ASSISTANT_DATA_DIR=str(data_dir),
+        ANSWER_MODE="extractive",
+        ANONYMIZED_TELEMETRY="False",
+        **extra,
+    )
     return env
 
 
@@ -64,7 +89,9 @@ def peak_rss_mb() -> float:
 
 def run_json(args: list[str], env: dict[str, str] | None = None, timeout: float = 7200) -> dict:
     """Run `python -m benchmarks.<module> ...` in a subprocess; its last stdout line is JSON."""
-    out = subprocess.run([PY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [PY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

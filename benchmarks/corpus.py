@@ -14,10 +14,44 @@ from pathlib import Path
 
 from .common import SEEDS
 
-CITIES = "无锡 上海 苏州 南京 杭州 宁波 合肥 常州 南通 嘉兴 绍兴 扬州 徐州 温州 芜湖 泰州 镇江 湖州 盐城 淮安".split()
+CITIES = [
+    "无锡",
+    "上海",
+    "苏州",
+    "南京",
+    "杭州",
+    "宁波",
+    "合肥",
+    "常州",
+    "南通",
+    "嘉兴",
+    "绍兴",
+    "扬州",
+    "徐州",
+    "温州",
+    "芜湖",
+    "泰州",
+    "镇江",
+    "湖州",
+    "盐城",
+    "淮安",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂华建国志红"
-TOPICS = "医疗 产业 教育 交通 文旅 科技 民生 环保 农业 金融 养老 文化".split()
+TOPICS = [
+    "医疗",
+    "产业",
+    "教育",
+    "交通",
+    "文旅",
+    "科技",
+    "民生",
+    "环保",
+    "农业",
+    "金融",
+    "养老",
+    "文化",
+]
 _NUM = re.compile(r"\d+")
 _CITY = re.compile("|".join(CITIES))
 
@@ -36,7 +70,14 @@ def seed_sentences() -> list[str]:
 
 
 def _vary(sentence: str, rng: random.Random) -> str:
-    sentence = _NUM.sub(lambda m: str(rng.randint(10 ** (len(m.group()) - 1) if len(m.group()) > 1 else 0, 10 ** len(m.group()) - 1)), sentence)
+    sentence = _NUM.sub(
+        lambda m: str(
+            rng.randint(
+                10 ** (len(m.group()) - 1) if len(m.group()) > 1 else 0, 10 ** len(m.group()) - 1
+            )
+        ),
+        sentence,
+    )
     sentence = _CITY.sub(lambda m: rng.choice(CITIES), sentence)
     if rng.random() < 0.3:
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
@@ -48,7 +89,10 @@ def article(index: int, paragraphs: int) -> str:
     rng = random.Random(index)
     pool = seed_sentences()
     title = f"{rng.choice(CITIES)}{rng.choice(TOPICS)}观察（第{index + 1}期）"
-    body = ["".join(_vary(rng.choice(pool), rng) for _ in range(rng.randint(3, 6))) for _ in range(paragraphs)]
+    body = [
+        "".join(_vary(rng.choice(pool), rng) for _ in range(rng.randint(3, 6)))
+        for _ in range(paragraphs)
+    ]
     return title + "\n\n" + "\n\n".join(body) + "\n"
 
 

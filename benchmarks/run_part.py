@@ -1,7 +1,7 @@
 """One benchmark part in its own process (fresh imports, its own peak memory); prints JSON.
 
-    python -m benchmarks.run_part ingest DOCS DATA_DIR
-    python -m benchmarks.run_part naive-ingest DOCS DATA_DIR
+python -m benchmarks.run_part ingest DOCS DATA_DIR
+python -m benchmarks.run_part naive-ingest DOCS DATA_DIR
 """
 
 from __future__ import annotations

@@ -74,7 +74,9 @@ def build(size: int, work: Path, n_questions: int | None = None) -> dict:
             "total": dir_size_mb(data),
             "chroma": dir_size_mb(settings_for(data).chroma_dir),
             "bm25": sum(dir_size_mb(p) for p in settings_for(data).cache_dir.glob("bm25-*")),
-            "embedding_cache": round((settings_for(data).cache_dir / "embeddings.sqlite").stat().st_size / 2**20, 1),
+            "embedding_cache": round(
+                (settings_for(data).cache_dir / "embeddings.sqlite").stat().st_size / 2**20, 1
+            ),
         },
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -23,7 +23,10 @@ def free_port() -> int:
 def start(path: Path, port: int, timeout: float = 60) -> subprocess.Popen:
     proc = subprocess.Popen(
         [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=bench_env(path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=bench_env(path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,4 +73,8 @@ def run(docs: Path, seeded: Path, work: Path, qs: list[str]) -> dict:
         steps = warm.run(data, qs, "127.0.0.1", port)
     finally:
         stop(proc)
-    return {"server_startup_s": round(startup_s, 2), "ingest_from_cache_s": round(ingest_s, 2), "query_ms": steps}
+    return {
+        "server_startup_s": round(startup_s, 2),
+        "ingest_from_cache_s": round(ingest_s, 2),
+        "query_ms": steps,
+    }

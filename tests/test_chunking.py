@@ -41,7 +41,7 @@ def test_chunks_cover_the_document_in_order(seed_chunks):
         starts = [c.start for c in chunks]
         assert starts == sorted(starts)
         assert chunks[0].start == 0 and chunks[-1].end == len(doc.text)
-        for a, b in zip(chunks, chunks[1:]):
+        for a, b in zip(chunks, chunks[1:], strict=False):
             gap = doc.text[a.end : b.start]
             assert not gap.strip(), f"text lost between chunks: {gap[:40]!r}"
 
@@ -65,11 +65,15 @@ def test_never_cuts_inside_a_sentence_that_fits(seed_chunks):
             for s, e in spans:
                 fits = count_tokens(doc.text[s:e]) <= SIZE
                 if fits and (s < c.start < e or s < c.end < e):
-                    pytest.fail(f"{doc.source} chunk {c.index} cuts the sentence {doc.text[s:e][:40]!r}")
+                    pytest.fail(
+                        f"{doc.source} chunk {c.index} cuts the sentence {doc.text[s:e][:40]!r}"
+                    )
 
 
 def test_long_sentence_is_cut_only_when_it_must_be():
-    long_sentence = "，".join(f"第{i}项措施涉及医疗器械产业的创新发展与临床转化" for i in range(60)) + "。"
+    long_sentence = (
+        "，".join(f"第{i}项措施涉及医疗器械产业的创新发展与临床转化" for i in range(60)) + "。"
+    )
     doc = stub("标题\n" + long_sentence + "\n短句在这里结束。")
     chunks = chunk_document(doc, 100, 20)
     assert len(chunks) > 2
@@ -90,7 +94,17 @@ def test_ids_deterministic_and_unique(seed_docs, seed_chunks):
 def test_id_depends_on_source_content_and_index():
     base = chunk_id("a.txt", "h1", 0)
     assert base == chunk_id("a.txt", "h1", 0)
-    assert len({base, chunk_id("b.txt", "h1", 0), chunk_id("a.txt", "h2", 0), chunk_id("a.txt", "h1", 1)}) == 4
+    assert (
+        len(
+            {
+                base,
+                chunk_id("b.txt", "h1", 0),
+                chunk_id("a.txt", "h2", 0),
+                chunk_id("a.txt", "h1", 1),
+            }
+        )
+        == 4
+    )
 
 
 def test_changed_text_changes_ids():
@@ -100,7 +114,9 @@ def test_changed_text_changes_ids():
 
 
 def test_small_heading_is_merged_not_alone():
-    doc = stub("金山院区\n\n" + "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。" * 3)
+    doc = stub(
+        "金山院区\n\n" + "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。" * 3
+    )
     chunks = chunk_document(doc, SIZE, OVERLAP)
     assert len(chunks) == 1
     assert chunks[0].text.startswith("金山院区")

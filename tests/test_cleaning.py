@@ -31,7 +31,11 @@ def test_platform_boilerplate_lines_dropped():
 
 
 def test_figure_caption_dropped():
-    doc = clean("\n".join(["金山院区开工", BODY[0], "图1 赵任教授远程机器人手术操作及远程沟通画面", *BODY[1:]]))
+    doc = clean(
+        "\n".join(
+            ["金山院区开工", BODY[0], "图1 赵任教授远程机器人手术操作及远程沟通画面", *BODY[1:]]
+        )
+    )
     assert "赵任教授" not in doc.text
     assert "图1" not in doc.text
 
@@ -71,7 +75,9 @@ def test_hard_wrapped_text_joined():
         "也能为城市之间保持良性互动提供有力支撑。"
     )
     lines = [sentence[i : i + 9] for i in range(0, len(sentence), 9)] * 1
-    more = "东北亚医学中心高质量发展交流座谈会在长春东北亚国际会议中心举办,国内医疗领域专家学者参加。"
+    more = (
+        "东北亚医学中心高质量发展交流座谈会在长春东北亚国际会议中心举办,国内医疗领域专家学者参加。"
+    )
     lines += [more[i : i + 9] for i in range(0, len(more), 9)]
     doc = clean("\n".join(["以医为桥 向新而行", *lines]))
     assert sentence in doc.text
@@ -89,7 +95,9 @@ def test_heading_followed_by_text_is_not_joined():
 
 
 def test_full_width_forms_normalised():
-    doc = clean("ＡＩ医院\n" + "一期规划床位４００张，面积２２８亩（ＡＢＣ）。" + "\n" + "\n".join(BODY))
+    doc = clean(
+        "ＡＩ医院\n" + "一期规划床位４００张，面积２２８亩（ＡＢＣ）。" + "\n" + "\n".join(BODY)
+    )
     assert "400张" in doc.text
     assert "228亩" in doc.text
     assert "(ABC)" in doc.text
@@ -102,7 +110,9 @@ def test_zero_width_marks_removed():
 
 
 def test_title_is_first_real_line():
-    doc = clean("\n\n  \n- 2025年的第49天 -\n嘉定明日天气 多云 5℃-10℃\n金山院区开工建设\n" + "\n".join(BODY))
+    doc = clean(
+        "\n\n  \n- 2025年的第49天 -\n嘉定明日天气 多云 5℃-10℃\n金山院区开工建设\n" + "\n".join(BODY)
+    )
     assert doc.title == "金山院区开工建设"
 
 

@@ -121,6 +121,8 @@ def test_openai_provider_needs_a_key_or_url():
 def test_openai_provider_failure_says_what_to_fix():
     from assistant.errors import ModelError
 
-    emb = make_embeddings(EmbeddingSettings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="x"))
+    emb = make_embeddings(
+        EmbeddingSettings(provider="openai", base_url="http://127.0.0.1:9/v1", api_key="x")
+    )
     with pytest.raises(ModelError, match="EMBEDDINGS_BASE_URL"):
         emb.embed_query("问")

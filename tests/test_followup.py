@@ -9,13 +9,28 @@ from assistant.followup import expand, needs_context
 FIRST = "瑞金医院金山院区一期规划多少张床位？"
 
 
-@pytest.mark.parametrize("question", ["那二期呢？", "它什么时候投入运营？", "这个项目占地多少？", "What about phase two?", "When does it open?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "那二期呢？",
+        "它什么时候投入运营？",
+        "这个项目占地多少？",
+        "What about phase two?",
+        "When does it open?",
+    ],
+)
 def test_follow_ups_need_context(question):
     assert needs_context(question)
 
 
-@pytest.mark.parametrize("question", [FIRST, "上海交通大学医学院附属瑞金医院2023年获得了多少项专利授权？",
-                                      "How many patents did Ruijin Hospital obtain in 2023 according to the report?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        FIRST,
+        "上海交通大学医学院附属瑞金医院2023年获得了多少项专利授权？",
+        "How many patents did Ruijin Hospital obtain in 2023 according to the report?",
+    ],
+)
 def test_standalone_questions_do_not(question):
     assert not needs_context(question)
 

@@ -59,7 +59,11 @@ def test_changed_file_replaces_its_chunks(corpus, fake_store, settings):
     other_ids = {c.id for c in fake_store.iter_chunks() if c.source != "beds.txt"}
     (corpus / "beds.txt").write_text(DOCS["beds.txt"].replace("400", "500"), encoding="utf-8")
     report = ingest([corpus], fake_store, settings)
-    assert statuses(report) == {"beds.txt": "updated", "robot.md": "unchanged", "gusu.txt": "unchanged"}
+    assert statuses(report) == {
+        "beds.txt": "updated",
+        "robot.md": "unchanged",
+        "gusu.txt": "unchanged",
+    }
     new = [c for c in fake_store.iter_chunks() if c.source == "beds.txt"]
     all_ids = set(fake_store.chunks.get()["ids"])
     assert old_ids.isdisjoint(all_ids)
@@ -112,15 +116,20 @@ def test_discover_skips_hidden_and_sorts(corpus):
     assert not any(n.startswith(".") for n in names)
 
 
-def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(corpus, fake_store, settings, monkeypatch):
+def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(
+    corpus, fake_store, settings, monkeypatch
+):
     real_put = Store.put_document
     calls = []
 
     def crashing_put(self, doc, chunks, file_hash=""):
         calls.append(doc.source)
         if len(calls) == 2:  # the 2nd file: chunks written, then the process dies
-            self.vectors.add_texts([c.text for c in chunks], metadatas=[c.metadata() for c in chunks],
-                                   ids=[c.id for c in chunks])
+            self.vectors.add_texts(
+                [c.text for c in chunks],
+                metadatas=[c.metadata() for c in chunks],
+                ids=[c.id for c in chunks],
+            )
             raise KeyboardInterrupt("killed")
         return real_put(self, doc, chunks, file_hash)
 
@@ -134,7 +143,9 @@ def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(corpus, fa
     assert stranded, "the simulated crash should have left orphan chunks"
 
     monkeypatch.setattr(Store, "put_document", real_put)
-    report = ingest([corpus], Store(Settings(), fake_store.vectors.embeddings, "fake:hash-64"), settings)
+    report = ingest(
+        [corpus], Store(Settings(), fake_store.vectors.embeddings, "fake:hash-64"), settings
+    )
     assert report.repaired == len(stranded)
     st = statuses(report)
     assert st[calls[0]] == "unchanged" and st[crashed] == "added"

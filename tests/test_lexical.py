@@ -7,7 +7,16 @@ from assistant.schema import Chunk
 
 
 def chunk(i: int, text: str) -> Chunk:
-    return Chunk(id=f"c{i}", source=f"s{i}.txt", title="", doc_hash="h", index=0, start=0, end=len(text), text=text)
+    return Chunk(
+        id=f"c{i}",
+        source=f"s{i}.txt",
+        title="",
+        doc_hash="h",
+        index=0,
+        start=0,
+        end=len(text),
+        text=text,
+    )
 
 
 CHUNKS = [
@@ -46,7 +55,9 @@ def test_save_and_load_round_trip(tmp_path):
     index.save(tmp_path / "bm25")
     loaded = BM25Index.load(tmp_path / "bm25")
     assert loaded.chunks == CHUNKS
-    assert [c.id for c, _ in loaded.search("数字产业化", 2)] == [c.id for c, _ in index.search("数字产业化", 2)]
+    assert [c.id for c, _ in loaded.search("数字产业化", 2)] == [
+        c.id for c, _ in index.search("数字产业化", 2)
+    ]
 
 
 def test_load_or_build_uses_the_cache(tmp_path):

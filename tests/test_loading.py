@@ -24,7 +24,10 @@ def test_utf8_bom_is_dropped(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030"])
 def test_gbk_chinese_file(tmp_path, encoding):
-    text = "上海交通大学医学院附属瑞金医院努力勇挑更多科技创新建设的探索性工作，朝着更高质量发展全力迈进。" * 3
+    text = (
+        "上海交通大学医学院附属瑞金医院努力勇挑更多科技创新建设的探索性工作，朝着更高质量发展全力迈进。"
+        * 3
+    )
     p = tmp_path / "gbk.txt"
     p.write_bytes(text.encode(encoding))
     with pytest.raises(UnicodeDecodeError):
@@ -78,7 +81,9 @@ def _minimal_pdf(text: str) -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return bytes(out)
 
 

@@ -34,8 +34,20 @@ def test_every_prompt_renders(name, lang):
 
 
 def test_answer_prompt_holds_the_sources_and_question():
-    parts = dict(prompts.render("answer", "zh", sources=SAMPLE["sources"], question=SAMPLE["question"], refusal=SAMPLE["refusal"]))
-    assert "[1]" in parts["user"] and "一期规划床位400张。" in parts["user"] and SAMPLE["question"] in parts["user"]
+    parts = dict(
+        prompts.render(
+            "answer",
+            "zh",
+            sources=SAMPLE["sources"],
+            question=SAMPLE["question"],
+            refusal=SAMPLE["refusal"],
+        )
+    )
+    assert (
+        "[1]" in parts["user"]
+        and "一期规划床位400张。" in parts["user"]
+        and SAMPLE["question"] in parts["user"]
+    )
     assert SAMPLE["refusal"] in parts["system"]
 
 

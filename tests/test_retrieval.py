@@ -14,7 +14,9 @@ from assistant.settings import Settings
 
 
 def chunk(name: str, source: str = "a.txt", doc_hash: str = "h") -> Chunk:
-    return Chunk(id=name, source=source, title="", doc_hash=doc_hash, index=0, start=0, end=1, text=name)
+    return Chunk(
+        id=name, source=source, title="", doc_hash=doc_hash, index=0, start=0, end=1, text=name
+    )
 
 
 @pytest.fixture
@@ -110,7 +112,11 @@ def test_bm25_rebuilt_after_a_change(filled, count_builds):
     r = HybridRetriever(filled, HashEmbeddings(), settings)
     r.retrieve("姑苏区数字经济")
     assert count_builds == [2]
-    put(filled, "姑苏数字经济\n姑苏区加快推进数字产业化和产业数字化,构筑数字经济产业竞争新优势。", "gusu.txt")
+    put(
+        filled,
+        "姑苏数字经济\n姑苏区加快推进数字产业化和产业数字化,构筑数字经济产业竞争新优势。",
+        "gusu.txt",
+    )
     r.invalidate()
     hits = r.retrieve("姑苏区数字经济")
     assert count_builds == [2, 3]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import ROOT
 
 from assistant.settings import Settings, env_names
@@ -21,9 +20,18 @@ def test_env_example_lists_exactly_the_settings():
 
 def test_env_names_cover_every_area():
     names = env_names()
-    for expected in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "EMBEDDINGS_PROVIDER",
-                     "CHROMA_HOST", "CHUNK_SIZE", "RETRIEVAL_TOP_N", "ANSWER_MODE", "UI_PORT",
-                     "ASSISTANT_DATA_DIR"):
+    for expected in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LLM_MODEL",
+        "EMBEDDINGS_PROVIDER",
+        "CHROMA_HOST",
+        "CHUNK_SIZE",
+        "RETRIEVAL_TOP_N",
+        "ANSWER_MODE",
+        "UI_PORT",
+        "ASSISTANT_DATA_DIR",
+    ):
         assert expected in names
 
 
@@ -35,7 +43,9 @@ def test_defaults_are_offline():
 
 
 def test_dotenv_in_working_dir_is_read(tmp_path):
-    (tmp_path / ".env").write_text("CHUNK_SIZE=123\nLLM_MODEL=qwen-test\nCHROMA_COLLECTION=docs-x\n", encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        "CHUNK_SIZE=123\nLLM_MODEL=qwen-test\nCHROMA_COLLECTION=docs-x\n", encoding="utf-8"
+    )
     s = Settings()
     assert s.chunking.size == 123
     assert s.llm.model == "qwen-test"
@@ -71,7 +81,9 @@ def test_api_key_from_dotenv_switches_llm_mode(tmp_path):
 def test_copied_env_example_stays_offline(tmp_path):
     """`.env.example` says: with none set, the assistant runs offline. Copying it as .env
     (every value empty or default) must not switch on LLM mode or a Chroma server."""
-    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        (ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     s = Settings()
     assert not s.chroma.host
     assert s.use_llm is False

@@ -30,7 +30,11 @@ def test_put_then_read_back(fake_store):
     fake_store.put_document(doc, chunks, file_hash="f1")
     record = fake_store.manifest()["beds.txt"]
     assert (record.content_hash, record.file_hash, record.chunks, record.title) == (
-        doc.content_hash, "f1", len(chunks), "金山院区")
+        doc.content_hash,
+        "f1",
+        len(chunks),
+        "金山院区",
+    )
     assert fake_store.document("beds.txt") == doc
     assert fake_store.document("missing.txt") is None
     stored = {c.id: c for c in fake_store.iter_chunks()}
@@ -87,8 +91,11 @@ def test_orphans_of_uncommitted_document_invisible_and_repaired(fake_store):
     """Chunks upserted but the manifest record never written (killed before the commit)."""
     fake_store.put_document(*doc_and_chunks(ROBOT, "robot.txt"))
     doc, chunks = doc_and_chunks(BEDS, "beds.txt")
-    fake_store.vectors.add_texts([c.text for c in chunks], metadatas=[c.metadata() for c in chunks],
-                                 ids=[c.id for c in chunks])
+    fake_store.vectors.add_texts(
+        [c.text for c in chunks],
+        metadatas=[c.metadata() for c in chunks],
+        ids=[c.id for c in chunks],
+    )
     assert {c.source for c in fake_store.iter_chunks()} == {"robot.txt"}
     assert "beds.txt" not in fake_store.manifest()
     assert fake_store.repair() == len(chunks)
@@ -101,11 +108,25 @@ def test_old_chunks_left_after_commit_invisible_and_repaired(fake_store):
     old_doc, old_chunks = doc_and_chunks(BEDS, "beds.txt")
     fake_store.put_document(old_doc, old_chunks)
     new_doc, new_chunks = doc_and_chunks(BEDS.replace("400", "450"), "beds.txt")
-    fake_store.vectors.add_texts([c.text for c in new_chunks], metadatas=[c.metadata() for c in new_chunks],
-                                 ids=[c.id for c in new_chunks])
-    fake_store.docs.upsert(ids=["beds.txt"], documents=[new_doc.text], embeddings=[[1.0]], metadatas=[{
-        "title": new_doc.title, "content_hash": new_doc.content_hash, "file_hash": "",
-        "chunks": len(new_chunks), "ingested_at": 0.0}])
+    fake_store.vectors.add_texts(
+        [c.text for c in new_chunks],
+        metadatas=[c.metadata() for c in new_chunks],
+        ids=[c.id for c in new_chunks],
+    )
+    fake_store.docs.upsert(
+        ids=["beds.txt"],
+        documents=[new_doc.text],
+        embeddings=[[1.0]],
+        metadatas=[
+            {
+                "title": new_doc.title,
+                "content_hash": new_doc.content_hash,
+                "file_hash": "",
+                "chunks": len(new_chunks),
+                "ingested_at": 0.0,
+            }
+        ],
+    )
     visible = {c.id for c in fake_store.iter_chunks()}
     assert visible == {c.id for c in new_chunks}
     assert fake_store.repair() == len(old_chunks)

@@ -8,6 +8,7 @@ answerer and citation check as the project, so the deltas measure chunking and r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from pathlib import Path
@@ -41,34 +42,49 @@ def split_files(docs: Path) -> list[Chunk]:
         title = next((ln.strip() for ln in raw.splitlines() if ln.strip()), path.name)
         for i, doc in enumerate(splitter.create_documents([raw])):
             start = int(doc.metadata.get("start_index", 0))
-            cid = hashlib.sha1(f"{path.name}\x00{i}\x00{doc.page_content}".encode()).hexdigest()[:20]
-            chunks.append(Chunk(
-                id=cid, source=path.name, title=title, doc_hash="", index=i,
-                start=start, end=start + len(doc.page_content), text=doc.page_content,
-            ))
+            cid = hashlib.sha1(f"{path.name}\x00{i}\x00{doc.page_content}".encode()).hexdigest()[
+                :20
+            ]
+            chunks.append(
+                Chunk(
+                    id=cid,
+                    source=path.name,
+                    title=title,
+                    doc_hash="",
+                    index=i,
+                    start=start,
+                    end=start + len(doc.page_content),
+                    text=doc.page_content,
+                )
+            )
     return chunks
 
 
 class NaivePipeline:
-    def __init__(self, settings: Settings, embeddings: Embeddings, docs: Path, workdir: Path) -> None:
+    def __init__(
+        self, settings: Settings, embeddings: Embeddings, docs: Path, workdir: Path
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaClientSettings
         from langchain_chroma import Chroma
 
         self.settings = settings
         self.chunks = split_files(docs)
-        client = chromadb.PersistentClient(path=str(workdir), settings=ChromaClientSettings(anonymized_telemetry=False))
-        try:
+        client = chromadb.PersistentClient(
+            path=str(workdir), settings=ChromaClientSettings(anonymized_telemetry=False)
+        )
+        with contextlib.suppress(Exception):  # a fresh folder has none
             client.delete_collection(COLLECTION)
-        except Exception:
-            pass  # a fresh folder has none
         self.vectors = Chroma(
-            collection_name=COLLECTION, embedding_function=embeddings, client=client,
+            collection_name=COLLECTION,
+            embedding_function=embeddings,
+            client=client,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
         if self.chunks:
             self.vectors.add_texts(
-                [c.text for c in self.chunks], metadatas=[c.metadata() for c in self.chunks],
+                [c.text for c in self.chunks],
+                metadatas=[c.metadata() for c in self.chunks],
                 ids=[c.id for c in self.chunks],
             )
         self.by_id = {c.id: c for c in self.chunks}
@@ -79,7 +95,11 @@ class NaivePipeline:
         hits = self.vectors.similarity_search_with_score(query, k=TOP_K)
         out = []
         for rank, (doc, distance) in enumerate(hits):
-            chunk = self.by_id[doc.id] if doc.id in self.by_id else Chunk.from_record(doc.id or "", doc.page_content, doc.metadata)
+            chunk = (
+                self.by_id[doc.id]
+                if doc.id in self.by_id
+                else Chunk.from_record(doc.id or "", doc.page_content, doc.metadata)
+            )
             sim = 1.0 - float(distance)  # cosine distance
             out.append(Retrieved(chunk=chunk, score=sim, dense_score=sim, dense_rank=rank + 1))
         return out
@@ -91,16 +111,27 @@ class NaivePipeline:
         retrieved = self.retrieve(query.standalone)
         t_answer = time.perf_counter()
         seen = list(dict.fromkeys(r.chunk.title for r in retrieved[:3]))
-        wrap, sep = ("《{}》", "、") if lang == "zh" else ("\"{}\"", ", ")
-        refusal = prompts.render_text("refusal", lang, topics=sep.join(wrap.format(t) for t in seen))
+        wrap, sep = ("《{}》", "、") if lang == "zh" else ('"{}"', ", ")
+        refusal = prompts.render_text(
+            "refusal", lang, topics=sep.join(wrap.format(t) for t in seen)
+        )
         draft = self.answerer.answer(query, retrieved, self.idf, refusal)
-        if draft.refused:
-            text, citations, claims = draft.text, [], []
-        else:
-            text, citations, claims = verify(draft.text, retrieved, draft.picked)
+        text, citations, claims = (
+            (draft.text, [], []) if draft.refused else verify(draft.text, retrieved, draft.picked)
+        )
         now = time.perf_counter()
         return Answer(
-            question=question, standalone_question=query.standalone, answer=text, refused=draft.refused,
-            mode="extractive", citations=citations, claims=claims, retrieved=retrieved,
-            timings_ms={"retrieve": (t_answer - started) * 1000, "answer": (now - t_answer) * 1000, "total": (now - started) * 1000},
+            question=question,
+            standalone_question=query.standalone,
+            answer=text,
+            refused=draft.refused,
+            mode="extractive",
+            citations=citations,
+            claims=claims,
+            retrieved=retrieved,
+            timings_ms={
+                "retrieve": (t_answer - started) * 1000,
+                "answer": (now - t_answer) * 1000,
+                "total": (now - started) * 1000,
+            },
         )

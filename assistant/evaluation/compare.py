@@ -18,7 +18,9 @@ def _higher(name: str) -> bool:
 def load_run(folder: Path) -> tuple[dict[str, dict], dict]:
     results, summary = folder / "results.jsonl", folder / "summary.json"
     if not results.is_file() or not summary.is_file():
-        raise InputError(f"--compare {folder}: expected results.jsonl and summary.json from an earlier `assistant eval --out`")
+        raise InputError(
+            f"--compare {folder}: expected results.jsonl and summary.json from an earlier `assistant eval --out`"
+        )
     rows = {}
     for lineno, line in enumerate(results.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -31,7 +33,8 @@ def load_run(folder: Path) -> tuple[dict[str, dict], dict]:
 
 
 def _changes(before: dict, after: dict) -> tuple[dict, dict]:
-    worse, better = {}, {}
+    worse: dict[str, list[float]] = {}
+    better: dict[str, list[float]] = {}
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name), after.get(name)
         if b is None or a is None or abs(a - b) < EPS:
@@ -46,9 +49,15 @@ def compare(folder: Path, rows: list[dict], summary: dict) -> dict:
     before = prev_summary.get("project", {}).get("metrics", {})
     after = summary["project"]["metrics"]
     totals = {
-        name: {"before": before.get(name), "after": after.get(name),
-               "delta": None if before.get(name) is None or after.get(name) is None else after[name] - before[name]}
-        for name in after if name not in ("n", "answerable") and not name.startswith("latency")
+        name: {
+            "before": before.get(name),
+            "after": after.get(name),
+            "delta": None
+            if before.get(name) is None or after.get(name) is None
+            else after[name] - before[name],
+        }
+        for name in after
+        if name not in ("n", "answerable") and not name.startswith("latency")
     }
     worse, better = [], []
     for row in rows:
@@ -56,8 +65,14 @@ def compare(folder: Path, rows: list[dict], summary: dict) -> dict:
         if prev is None:
             continue
         w, b = _changes(prev.get("metrics", {}), row["metrics"])
-        entry = {"id": row["id"], "question": row["question"], "failed_before": prev.get("failed", []),
-                 "failed_now": row["failed"], "worse": w, "better": b}
+        entry = {
+            "id": row["id"],
+            "question": row["question"],
+            "failed_before": prev.get("failed", []),
+            "failed_now": row["failed"],
+            "worse": w,
+            "better": b,
+        }
         if w:
             worse.append(entry)
         elif b:
@@ -67,9 +82,13 @@ def compare(folder: Path, rows: list[dict], summary: dict) -> dict:
     better.sort(key=lambda e: (not e["failed_now"], e["id"]))
     ids = {r["id"] for r in rows}
     return {
-        "previous": str(folder), "previous_created": prev_summary.get("created"),
-        "metrics": totals, "worse": worse, "better": better,
-        "new_cases": sorted(ids - set(prev_rows)), "missing_cases": sorted(set(prev_rows) - ids),
+        "previous": str(folder),
+        "previous_created": prev_summary.get("created"),
+        "metrics": totals,
+        "worse": worse,
+        "better": better,
+        "new_cases": sorted(ids - set(prev_rows)),
+        "missing_cases": sorted(set(prev_rows) - ids),
         "newly_failing": [e["id"] for e in worse if e["failed_now"] and not e["failed_before"]],
     }
 

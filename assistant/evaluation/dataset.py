@@ -42,7 +42,9 @@ class Dataset:
 
 def _str_list(value, name: str, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{where}: `{name}` must be a list of strings, got {json.dumps(value, ensure_ascii=False)[:80]}")
+        raise InputError(
+            f"{where}: `{name}` must be a list of strings, got {json.dumps(value, ensure_ascii=False)[:80]}"
+        )
     return list(value)
 
 
@@ -63,7 +65,9 @@ def parse_case(obj: object, where: str) -> Case:
     support = []
     for i, s in enumerate(support_raw):
         if not isinstance(s, dict) or not isinstance(s.get("quote"), str) or not s["quote"].strip():
-            raise InputError(f"{where}: support[{i}] must be an object with a non-empty string `quote`")
+            raise InputError(
+                f"{where}: support[{i}] must be an object with a non-empty string `quote`"
+            )
         source = s.get("source", "")
         if not isinstance(source, str):
             raise InputError(f"{where}: support[{i}].source must be a string (a file name)")
@@ -77,8 +81,14 @@ def parse_case(obj: object, where: str) -> Case:
     elif not isinstance(answerable, bool):
         raise InputError(f"{where}: `answerable` must be true or false")
     return Case(
-        id=obj["id"], question=obj["question"], history=history, answerable=answerable,
-        key_facts=key_facts, support=support, reference_answer=reference, tags=tags,
+        id=obj["id"],
+        question=obj["question"],
+        history=history,
+        answerable=answerable,
+        key_facts=key_facts,
+        support=support,
+        reference_answer=reference,
+        tags=tags,
     )
 
 
@@ -93,11 +103,13 @@ def load(path: Path) -> Dataset:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
+            where = f"{path}, line {lineno}"
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+                raise InputError(
+                    f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"
+                ) from exc
             if isinstance(obj, dict) and "_meta" in obj:
                 meta = obj["_meta"]
                 if not isinstance(meta, dict) or not isinstance(meta.get("docs", ""), str):
@@ -107,7 +119,9 @@ def load(path: Path) -> Dataset:
                 continue
             case = parse_case(obj, where)
             if case.id in seen:
-                raise InputError(f"{where}: duplicate id {case.id!r} (first on line {seen[case.id]})")
+                raise InputError(
+                    f"{where}: duplicate id {case.id!r} (first on line {seen[case.id]})"
+                )
             seen[case.id] = lineno
             cases.append(case)
     if not cases:

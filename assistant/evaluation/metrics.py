@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from ..citations import split_claims
+from ..segmentation import sentences
 from .dataset import Case, Support
 
 K_RETRIEVAL = 5
@@ -28,6 +28,7 @@ MIN_GROUNDING_LCS = 0.8
 
 _WS = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
+_SEGMENT = re.compile(r"(.*?)((?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])+|$)", re.S)
 
 # summary metric -> (what it means, higher is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -43,7 +44,7 @@ METRICS: dict[str, tuple[str, bool]] = {
     "grounding": ("answer sentences found in the chunks they cite", True),
     "negative_rejection": ("unanswerable questions refused", True),
     "false_refusal": ("answerable questions refused", False),
-    "latency_p50_ms": ("median seconds per question, in ms", False),
+    "latency_p50_ms": ("median latency per question (ms)", False),
     "latency_p95_ms": ("95th percentile latency, in ms", False),
 }
 CASE_METRICS = [m for m in METRICS if not m.startswith("latency")]
@@ -59,7 +60,9 @@ def strip_markers(text: str) -> str:
 
 def _chars(text: str) -> str:
     """Normalised characters without punctuation or symbols, for the overlap scores."""
-    return "".join(c for c in normalise(strip_markers(text)) if not unicodedata.category(c)[0] in "PS")
+    return "".join(
+        c for c in normalise(strip_markers(text)) if unicodedata.category(c)[0] not in "PS"
+    )
 
 
 def char_f1(prediction: str, reference: str) -> float:
@@ -120,7 +123,10 @@ def fact_scores(case: Case, answer: str, refused: bool) -> dict[str, float | Non
         return {"key_fact_accuracy": None, "all_facts_rate": None}
     text = normalise(strip_markers(answer)) if not refused else ""
     held = sum(normalise(f) in text for f in case.key_facts)
-    return {"key_fact_accuracy": held / len(case.key_facts), "all_facts_rate": float(held == len(case.key_facts))}
+    return {
+        "key_fact_accuracy": held / len(case.key_facts),
+        "all_facts_rate": float(held == len(case.key_facts)),
+    }
 
 
 def overlap_scores(case: Case, answer: str, refused: bool) -> dict[str, float | None]:
@@ -128,7 +134,10 @@ def overlap_scores(case: Case, answer: str, refused: bool) -> dict[str, float | 
         return {"char_f1": None, "rouge_l": None}
     if refused:
         return {"char_f1": 0.0, "rouge_l": 0.0}
-    return {"char_f1": char_f1(answer, case.reference_answer), "rouge_l": rouge_l(answer, case.reference_answer)}
+    return {
+        "char_f1": char_f1(answer, case.reference_answer),
+        "rouge_l": rouge_l(answer, case.reference_answer),
+    }
 
 
 def citation_scores(case: Case, citations: list[dict], refused: bool) -> dict[str, float | None]:
@@ -137,9 +146,14 @@ def citation_scores(case: Case, citations: list[dict], refused: bool) -> dict[st
     cited = list({c["chunk_id"]: c for c in citations}.values())
     precision = (
         sum(any(relevant(c, s) for s in case.support) for c in cited) / len(cited)
-        if cited and not refused else None
+        if cited and not refused
+        else None
     )
-    recall = 0.0 if refused else sum(any(relevant(c, s) for c in cited) for s in case.support) / len(case.support)
+    recall = (
+        0.0
+        if refused
+        else sum(any(relevant(c, s) for c in cited) for s in case.support) / len(case.support)
+    )
     return {"citation_precision": precision, "citation_recall": recall}
 
 
@@ -150,11 +164,26 @@ def grounded(claim: str, chunk_text: str) -> bool:
     return c in t or LCSseq.similarity(c, t) >= MIN_GROUNDING_LCS * len(c)
 
 
+def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """The answer's sentences, each with the [n] markers that close its run of sentences.
+
+    "A。B。[1]" cites [1] for both A and B; text after the last marker cites nothing.
+    """
+    out = []
+    for m in _SEGMENT.finditer(answer or ""):
+        body, group = m.group(1), m.group(2)
+        if not body.strip() and not group:
+            continue
+        markers = [int(n) for n in re.findall(r"\d+", group)]
+        out += [(body[a:b], markers) for a, b in sentences(body) if _chars(body[a:b])]
+    return out
+
+
 def grounding(answer: str, retrieved: list[dict], refused: bool) -> float | None:
     """Share of the answer's sentences found in a chunk they cite (a sentence citing nothing fails)."""
     if refused:
         return None
-    claims = [(body, markers) for body, markers in split_claims(answer) if _chars(body)]
+    claims = cited_sentences(answer)
     if not claims:
         return None
     ok = sum(
@@ -198,6 +227,7 @@ def _mean(values: list[float | None]) -> float | None:
 
 def summarise(rows: list[dict], key: str = "metrics") -> dict:
     """Means over the cases each metric applies to, latency percentiles, and the same per tag."""
+
     def block(subset: list[dict]) -> dict:
         out: dict = {"n": len(subset), "answerable": sum(bool(r["answerable"]) for r in subset)}
         names = list(dict.fromkeys(n for r in subset for n in r.get(key, {})))

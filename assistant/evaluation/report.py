@@ -34,28 +34,48 @@ def _names(block: dict) -> list[str]:
 def markdown(rows: list[dict], summary: dict, comparison: dict | None = None) -> str:
     project = summary["project"]["metrics"]
     base = (summary.get("baseline") or {}).get("metrics")
-    lines = [f"# Evaluation: {summary['dataset']}", "",
-             f"{summary['cases']} cases ({project['answerable']} answerable), {summary['mode']} mode, {summary['created']}.", ""]
+    lines = [
+        f"# Evaluation: {summary['dataset']}",
+        "",
+        f"{summary['cases']} cases ({project['answerable']} answerable), {summary['mode']} mode, {summary['created']}.",
+        "",
+    ]
     head = "| metric | project |" + (" baseline | Δ |" if base else "")
     lines += [head, "|---|---:|" + ("---:|---:|" if base else "")]
     for name in _names(project):
         cells = f"| {name} | {fmt(name, project[name])} |"
         if base:
-            cells += f" {fmt(name, base.get(name))} | {fmt_delta(name, project[name], base.get(name))} |"
+            cells += (
+                f" {fmt(name, base.get(name))} | {fmt_delta(name, project[name], base.get(name))} |"
+            )
         lines.append(cells)
     if summary.get("judge"):
         j = summary["judge"]
-        lines += ["", f"LLM judge ({j['model']}, {j['repeats']} runs): {j['calls']} calls, "
-                  f"{j['parse_failures']} unparseable responses (left out of the means)."]
-    lines += ["", "## By tag", "", "| tag | n | " + " | ".join(_short(n) for n in _tag_metrics(summary)) + " |",
-              "|---|---:|" + "---:|" * len(_tag_metrics(summary))]
+        lines += [
+            "",
+            f"LLM judge ({j['model']}, {j['repeats']} runs): {j['calls']} calls, "
+            f"{j['parse_failures']} unparseable responses (left out of the means).",
+        ]
+    lines += [
+        "",
+        "## By tag",
+        "",
+        "| tag | n | " + " | ".join(_short(n) for n in _tag_metrics(summary)) + " |",
+        "|---|---:|" + "---:|" * len(_tag_metrics(summary)),
+    ]
     for tag, block in summary["project"]["by_tag"].items():
-        lines.append(f"| {tag} | {block['n']} | " + " | ".join(fmt(n, block.get(n)) for n in _tag_metrics(summary)) + " |")
+        lines.append(
+            f"| {tag} | {block['n']} | "
+            + " | ".join(fmt(n, block.get(n)) for n in _tag_metrics(summary))
+            + " |"
+        )
     if comparison:
         lines += ["", f"## Against {comparison['previous']}", ""]
         for name, d in comparison["metrics"].items():
             if d["delta"]:
-                lines.append(f"- {name}: {fmt(name, d['before'])} → {fmt(name, d['after'])} ({d['delta']:+.3f})")
+                lines.append(
+                    f"- {name}: {fmt(name, d['before'])} → {fmt(name, d['after'])} ({d['delta']:+.3f})"
+                )
         for kind in ("worse", "better"):
             lines += ["", f"### {kind.capitalize()} ({len(comparison[kind])})", ""]
             for e in comparison[kind]:
@@ -69,13 +89,25 @@ def markdown(rows: list[dict], summary: dict, comparison: dict | None = None) ->
 
 
 def _tag_metrics(summary: dict) -> list[str]:
-    return ["hit@5", "mrr@10", "key_fact_accuracy", "char_f1", "citation_precision", "grounding",
-            "negative_rejection", "false_refusal"]
+    return [
+        "hit@5",
+        "mrr@10",
+        "key_fact_accuracy",
+        "char_f1",
+        "citation_precision",
+        "grounding",
+        "negative_rejection",
+        "false_refusal",
+    ]
 
 
 def _short(name: str) -> str:
-    return {"key_fact_accuracy": "facts", "citation_precision": "cite P", "negative_rejection": "neg. rej.",
-            "false_refusal": "false ref."}.get(name, name)
+    return {
+        "key_fact_accuracy": "facts",
+        "citation_precision": "cite P",
+        "negative_rejection": "neg. rej.",
+        "false_refusal": "false ref.",
+    }.get(name, name)
 
 
 # --- HTML ---------------------------------------------------------------------------
@@ -115,7 +147,9 @@ def highlight(text: str, quotes: list[str]) -> str:
         if at >= 0:
             spans.append((where[at], where[at + len(q) - 1] + 1))
             continue
-        m = SequenceMatcher(None, q, norm, autojunk=False).find_longest_match(0, len(q), 0, len(norm))
+        m = SequenceMatcher(None, q, norm, autojunk=False).find_longest_match(
+            0, len(q), 0, len(norm)
+        )
         if m.size >= MIN_QUOTE_OVERLAP * len(q):
             spans.append((where[m.b], where[m.b + m.size - 1] + 1))
     html, pos = [], 0
@@ -132,13 +166,25 @@ def highlight(text: str, quotes: list[str]) -> str:
 def _metric_table(summary: dict) -> str:
     project = summary["project"]["metrics"]
     base = (summary.get("baseline") or {}).get("metrics")
-    head = "<tr><th>metric</th><th>project</th>" + ("<th>baseline</th><th>Δ</th>" if base else "") + "<th></th></tr>"
+    head = (
+        "<tr><th>metric</th><th>project</th>"
+        + ("<th>baseline</th><th>Δ</th>" if base else "")
+        + "<th></th></tr>"
+    )
     body = []
     for name in _names(project):
         cells = f"<td>{escape(name)}</td><td>{fmt(name, project[name])}</td>"
         if base:
-            delta = None if project[name] is None or base.get(name) is None else project[name] - base[name]
-            good = delta is not None and (delta > 0) == METRICS.get(name, ("", True))[1] and abs(delta) > 1e-9
+            delta = (
+                None
+                if project[name] is None or base.get(name) is None
+                else project[name] - base[name]
+            )
+            good = (
+                delta is not None
+                and (delta > 0) == METRICS.get(name, ("", True))[1]
+                and abs(delta) > 1e-9
+            )
             cls = "" if not delta else ("up" if good else "down")
             cells += f"<td>{fmt(name, base.get(name))}</td><td class='{cls}'>{fmt_delta(name, project[name], base.get(name))}</td>"
         cells += f"<td class='meta'>{escape(METRICS.get(name, ('',))[0])}</td>"
@@ -148,9 +194,15 @@ def _metric_table(summary: dict) -> str:
 
 def _tag_table(summary: dict) -> str:
     names = _tag_metrics(summary)
-    head = "<tr><th>tag</th><th>n</th>" + "".join(f"<th>{escape(_short(n))}</th>" for n in names) + "</tr>"
+    head = (
+        "<tr><th>tag</th><th>n</th>"
+        + "".join(f"<th>{escape(_short(n))}</th>" for n in names)
+        + "</tr>"
+    )
     body = "".join(
-        f"<tr><td>{escape(tag)}</td><td>{b['n']}</td>" + "".join(f"<td>{fmt(n, b.get(n))}</td>" for n in names) + "</tr>"
+        f"<tr><td>{escape(tag)}</td><td>{b['n']}</td>"
+        + "".join(f"<td>{fmt(n, b.get(n))}</td>" for n in names)
+        + "</tr>"
         for tag, b in summary["project"]["by_tag"].items()
     )
     return f"<table>{head}{body}</table>"
@@ -160,30 +212,48 @@ def _case(row: dict) -> str:
     quotes = [s["quote"] for s in row.get("support", [])]
     status = "fail" if row["failed"] else "pass"
     tags = "".join(f"<span class='tag'>{escape(t)}</span>" for t in row.get("tags", []))
-    failed = f" <span class='failed'>fails: {escape(', '.join(row['failed']))}</span>" if row["failed"] else ""
-    parts = [f"<details class='{status}'><summary><b>{escape(row['id'])}</b> {escape(row['question'])} {tags}{failed}</summary>"]
+    failed = (
+        f" <span class='failed'>fails: {escape(', '.join(row['failed']))}</span>"
+        if row["failed"]
+        else ""
+    )
+    parts = [
+        f"<details class='{status}'><summary><b>{escape(row['id'])}</b> {escape(row['question'])} {tags}{failed}</summary>"
+    ]
     if row.get("history"):
-        parts.append("<p class='meta'>history: " + " → ".join(escape(h) for h in row["history"]) + "</p>")
+        parts.append(
+            "<p class='meta'>history: " + " → ".join(escape(h) for h in row["history"]) + "</p>"
+        )
     if row.get("error"):
         parts.append(f"<p class='failed'>error: {escape(row['error'])}</p>")
     label = "refused" if row.get("refused") else "answer"
-    parts.append(f"<p class='meta'>{label}, {row.get('latency_ms', 0):.0f} ms</p><div class='answer'>{escape(row.get('answer', ''))}</div>")
+    parts.append(
+        f"<p class='meta'>{label}, {row.get('latency_ms', 0):.0f} ms</p><div class='answer'>{escape(row.get('answer', ''))}</div>"
+    )
     if row.get("reference_answer"):
-        parts.append(f"<p class='meta'>reference: {escape(row['reference_answer'])} · key facts: {escape('、'.join(row.get('key_facts', [])))}</p>")
+        parts.append(
+            f"<p class='meta'>reference: {escape(row['reference_answer'])} · key facts: {escape('、'.join(row.get('key_facts', [])))}</p>"
+        )
     scores = ", ".join(f"{k} {v:.2f}" for k, v in row["metrics"].items() if v is not None)
     parts.append(f"<p class='meta'>{escape(scores)}</p>")
     if row.get("judge"):
         parts.append(f"<p class='meta'>judge: {escape(str(row['judge']))}</p>")
     if row.get("baseline"):
         b = row["baseline"]
-        parts.append(f"<p class='meta'>baseline ({'refused' if b['refused'] else 'answer'}; fails: {escape(', '.join(b['failed']) or 'none')}):</p>"
-                     f"<div class='chunk'>{escape(b['answer'])}</div>")
+        parts.append(
+            f"<p class='meta'>baseline ({'refused' if b['refused'] else 'answer'}; fails: {escape(', '.join(b['failed']) or 'none')}):</p>"
+            f"<div class='chunk'>{escape(b['answer'])}</div>"
+        )
     for c in row.get("citations", []):
         ok = "" if c.get("supported", True) else " <span class='failed'>(not supported)</span>"
-        parts.append(f"<p>[{c['n']}] {escape(c['title'])} — {escape(c['source'])}: “{escape(c['quote'])}”{ok}</p>")
+        parts.append(
+            f"<p>[{c['n']}] {escape(c['title'])} — {escape(c['source'])}: “{escape(c['quote'])}”{ok}</p>"
+        )
     for i, r in enumerate(row.get("retrieved", []), 1):
-        parts.append(f"<p class='meta'>retrieved {i}: {escape(r['source'])} · score {r['score']:.4f}</p>"
-                     f"<div class='chunk'>{highlight(r['text'], quotes)}</div>")
+        parts.append(
+            f"<p class='meta'>retrieved {i}: {escape(r['source'])} · score {r['score']:.4f}</p>"
+            f"<div class='chunk'>{highlight(r['text'], quotes)}</div>"
+        )
     if quotes:
         parts.append("<p class='meta'>support: " + " · ".join(escape(q) for q in quotes) + "</p>")
     parts.append("</details>")
@@ -192,15 +262,21 @@ def _case(row: dict) -> str:
 
 def html_page(rows: list[dict], summary: dict, comparison: dict | None = None) -> str:
     title = f"Evaluation: {summary['dataset']}"
-    parts = [f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{escape(title)}</title><style>{CSS}</style></head><body>",
-             f"<h1>{escape(title)}</h1><p class='meta'>{summary['cases']} cases, {escape(summary['mode'])} mode, {escape(summary['created'])}</p>",
-             _metric_table(summary), "<h2>By tag</h2>", _tag_table(summary)]
+    parts = [
+        f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1><p class='meta'>{summary['cases']} cases, {escape(summary['mode'])} mode, {escape(summary['created'])}</p>",
+        _metric_table(summary),
+        "<h2>By tag</h2>",
+        _tag_table(summary),
+    ]
     if comparison:
         parts.append(f"<h2>Against {escape(comparison['previous'])}</h2><ul>")
         for kind in ("worse", "better"):
             for e in comparison[kind]:
                 changes = ", ".join(f"{k} {v[0]:g}→{v[1]:g}" for k, v in e[kind].items())
-                parts.append(f"<li class='{'down' if kind == 'worse' else 'up'}'>{kind}: <b>{escape(e['id'])}</b> {escape(e['question'])} — {escape(changes)}</li>")
+                parts.append(
+                    f"<li class='{'down' if kind == 'worse' else 'up'}'>{kind}: <b>{escape(e['id'])}</b> {escape(e['question'])} — {escape(changes)}</li>"
+                )
         parts.append("</ul>")
     ordered = sorted(rows, key=lambda r: (not r["failed"], r["id"]))
     failing = sum(bool(r["failed"]) for r in rows)

@@ -10,6 +10,7 @@ baseline.jsonl with --baseline and compare.json with --compare.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -26,10 +27,25 @@ from . import compare as compare_mod
 from . import metrics, report
 from .dataset import Case, Dataset, load
 
-MAIN = ["hit@5", "mrr@10", "key_fact_accuracy", "all_facts_rate", "char_f1", "rouge_l", "citation_precision",
-        "citation_recall", "grounding", "negative_rejection", "false_refusal", "latency_p50_ms", "latency_p95_ms"]
-JUDGE_METRICS = {"judge_faithfulness": ("LLM judge: share of answer claims the sources support", True),
-                 "judge_correctness": ("LLM judge: share of reference facts the answer states", True)}
+MAIN = [
+    "hit@5",
+    "mrr@10",
+    "key_fact_accuracy",
+    "all_facts_rate",
+    "char_f1",
+    "rouge_l",
+    "citation_precision",
+    "citation_recall",
+    "grounding",
+    "negative_rejection",
+    "false_refusal",
+    "latency_p50_ms",
+    "latency_p95_ms",
+]
+JUDGE_METRICS = {
+    "judge_faithfulness": ("LLM judge: share of answer claims the sources support", True),
+    "judge_correctness": ("LLM judge: share of reference facts the answer states", True),
+}
 
 
 def parse_bars(specs: Iterable[str], judge: bool = False) -> dict[str, float]:
@@ -43,7 +59,11 @@ def parse_bars(specs: Iterable[str], judge: bool = False) -> dict[str, float]:
         if not sep:
             raise ConfigError(f"--fail-under {spec!r}: write METRIC=VALUE, e.g. hit@5=0.8")
         if name not in known or not known[name][1]:
-            why = "is lower-is-better, so it cannot be a floor" if name in known else "is not a metric"
+            why = (
+                "is lower-is-better, so it cannot be a floor"
+                if name in known
+                else "is not a metric"
+            )
             raise ConfigError(f"--fail-under {name!r} {why}; valid metrics: {', '.join(valid)}")
         try:
             bars[name] = float(value)
@@ -75,19 +95,30 @@ def docs_folder(ds: Dataset, docs: Path | None) -> Path:
 def case_row(case: Case, result: dict, latency_ms: float, error: str | None = None) -> dict:
     scores = metrics.score_case(case, result)
     return {
-        "id": case.id, "question": case.question, "history": case.history, "answerable": case.answerable,
-        "tags": case.tags, "key_facts": case.key_facts,
+        "id": case.id,
+        "question": case.question,
+        "history": case.history,
+        "answerable": case.answerable,
+        "tags": case.tags,
+        "key_facts": case.key_facts,
         "support": [{"source": s.source, "quote": s.quote} for s in case.support],
         "reference_answer": case.reference_answer,
         **{k: v for k, v in result.items() if k != "question"},
-        "latency_ms": round(latency_ms, 2), "error": error,
-        "metrics": scores, "failed": metrics.failures(scores),
+        "latency_ms": round(latency_ms, 2),
+        "error": error,
+        "metrics": scores,
+        "failed": metrics.failures(scores),
     }
 
 
 def ask_all(ask: Callable, cases: list[Case], label: str, console: Console) -> list[dict]:
     rows = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(label, total=len(cases))
         for case in cases:
@@ -98,7 +129,10 @@ def ask_all(ask: Callable, cases: list[Case], label: str, console: Console) -> l
             except AssistantError as exc:
                 if "no documents" in str(exc):
                     raise
-                error, result = str(exc), {"answer": "", "refused": False, "citations": [], "retrieved": []}
+                error, result = (
+                    str(exc),
+                    {"answer": "", "refused": False, "citations": [], "retrieved": []},
+                )
             rows.append(case_row(case, result, (time.perf_counter() - started) * 1000, error))
             bar.update(task, advance=1, description=f"{label} {case.id}")
     return rows
@@ -113,7 +147,7 @@ def run(
     out: Path | None = None,
     fail_under: Iterable[str] = (),
     docs: Path | None = None,
-    judge_repeats: int = 3,
+    judge_repeats: int | None = None,
     settings: Settings | None = None,
     console: Console | None = None,
 ) -> int:
@@ -136,7 +170,9 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     folder = docs_folder(ds, docs)
     if not folder.is_dir():
-        raise ConfigError(f"the documents folder {folder} does not exist: pass --docs or add it to the dataset")
+        raise ConfigError(
+            f"the documents folder {folder} does not exist: pass --docs or add it to the dataset"
+        )
 
     bot = Assistant.from_settings(settings)
     ingested = bot.ingest([folder])
@@ -147,7 +183,10 @@ def run(
     if judge:
         from .judge import Judge, apply
 
-        judge_summary = apply(Judge(settings.llm, settings.cache_dir / "judge", repeats=judge_repeats), rows, console)
+        repeats = judge_repeats or int(os.environ.get("EVAL_JUDGE_REPEATS", "3"))
+        judge_summary = apply(
+            Judge(settings.llm, settings.cache_dir / "judge", repeats=repeats), rows, console
+        )
 
     base_rows = None
     if baseline:
@@ -157,17 +196,27 @@ def run(
             naive = NaivePipeline(settings, bot.embeddings, folder, Path(tmp))
             base_rows = ask_all(naive.ask, ds.cases, "baseline", console)
             del naive
-        for row, base in zip(rows, base_rows):
-            row["baseline"] = {k: base[k] for k in ("answer", "refused", "metrics", "failed", "latency_ms")}
+        for row, base in zip(rows, base_rows, strict=True):
+            row["baseline"] = {
+                k: base[k] for k in ("answer", "refused", "metrics", "failed", "latency_ms")
+            }
 
-    summary = {
-        "dataset": str(ds.path), "docs": str(folder), "mode": mode, "cases": len(rows),
+    summary: dict = {
+        "dataset": str(ds.path),
+        "docs": str(folder),
+        "mode": mode,
+        "cases": len(rows),
         "created": datetime.now().isoformat(timespec="seconds"),
         "model": settings.llm.model if mode == "llm" else None,
         "project": metrics.summarise(rows),
         "baseline": metrics.summarise(base_rows) if base_rows else None,
         "judge": judge_summary,
     }
+    if judge_summary:
+        console.print(
+            f"judge: {judge_summary['calls']} calls, {judge_summary['cached']} cached, "
+            f"{judge_summary['parse_failures']} unparseable replies (left out of the means)"
+        )
     comparison = compare_mod.compare(Path(compare), rows, summary) if compare else None
     write(out, rows, summary, base_rows, comparison)
     console.print(summary_table(summary))
@@ -180,16 +229,28 @@ def run(
     return 1 if failed else 0
 
 
-def write(out: Path, rows: list[dict], summary: dict, base_rows: list[dict] | None, comparison: dict | None) -> None:
+def write(
+    out: Path,
+    rows: list[dict],
+    summary: dict,
+    base_rows: list[dict] | None,
+    comparison: dict | None,
+) -> None:
     def jsonl(path: Path, items: list[dict]) -> None:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
+        path.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8"
+        )
 
     jsonl(out / "results.jsonl", rows)
     if base_rows is not None:
         jsonl(out / "baseline.jsonl", base_rows)
     if comparison is not None:
-        (out / "compare.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / "compare.json").write_text(
+            json.dumps(comparison, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     (out / "report.md").write_text(report.markdown(rows, summary, comparison), encoding="utf-8")
     (out / "report.html").write_text(report.html_page(rows, summary, comparison), encoding="utf-8")
 

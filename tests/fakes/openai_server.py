@@ -87,7 +87,9 @@ def _handler(server: FakeOpenAI):
 
         def do_POST(self) -> None:  # noqa: N802
             if not self.path.endswith("/chat/completions"):
-                self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                self._json(
+                    404, {"error": {"message": "not found", "type": "invalid_request_error"}}
+                )
                 return
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             reply = server.next_reply(body)
@@ -96,22 +98,42 @@ def _handler(server: FakeOpenAI):
                     time.sleep(reply.delay)
                 if reply.status != 200:
                     kinds = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
-                    self._json(reply.status, {"error": {
-                        "message": f"fake error {reply.status}", "type": "error",
-                        "code": kinds.get(reply.status, "server_error"),
-                    }})
+                    self._json(
+                        reply.status,
+                        {
+                            "error": {
+                                "message": f"fake error {reply.status}",
+                                "type": "error",
+                                "code": kinds.get(reply.status, "server_error"),
+                            }
+                        },
+                    )
                     return
                 model = body.get("model", "fake")
                 if body.get("stream"):
                     self._stream(model, reply)
                 else:
-                    self._json(200, {
-                        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                        "model": model,
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
-                                     "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    })
+                    self._json(
+                        200,
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion",
+                            "created": int(time.time()),
+                            "model": model,
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "message": {"role": "assistant", "content": reply.text},
+                                    "finish_reason": "stop",
+                                }
+                            ],
+                            "usage": {
+                                "prompt_tokens": 1,
+                                "completion_tokens": 1,
+                                "total_tokens": 2,
+                            },
+                        },
+                    )
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
 

@@ -1,0 +1,291 @@
+"""The chat's handlers, called directly (no server): answers, sources, uploads, feedback, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import AssistantError, ConfigError
+from assistant.schema import Answer, Citation, Claim
+from assistant.ui_handlers import ChatUI, parse_users, safe_name, user_questions
+from assistant.ui_render import render_answer, render_status
+
+QUESTION = "瑞金医院金山院区一期规划多少张床位？"
+SEED = "002_d8907abf42b39ccd.txt"
+
+
+@pytest.fixture
+def ui(seeded_assistant, seeded_settings):
+    return ChatUI(seeded_assistant, seeded_settings)
+
+
+def ask(ui, question, history=None, lang="zh", answers=None):
+    steps = list(ui.respond(question, history or [], lang, answers or []))
+    history, box, answers = steps[-1]
+    return steps, history, answers
+
+
+def test_answer_shows_markers_sources_and_highlighted_quote(ui):
+    steps, history, answers = ask(ui, QUESTION)
+    assert len(steps) > 2  # the text streamed in pieces before the final answer
+    assert "ans-streaming" in steps[1][0][-1]["content"]
+    assert steps[-1][1] == ""  # the textbox is cleared
+    html = history[-1]["content"]
+    assert "400张" in html and SEED in html
+    assert '<sup class="cite">[1]</sup>' in html
+    marks = html.split('<mark class="quote">')[1:]
+    assert any("400张" in m.split("</mark>")[0] for m in marks)
+    assert "\n" not in html  # a newline would end the Markdown HTML block
+    assert history[0] == {"role": "user", "content": QUESTION}
+    assert len(answers) == 1 and answers[0]["citations"][0]["source"] == SEED
+
+
+def test_refusal_is_styled_differently_and_names_what_the_sources_cover(ui):
+    _, history, answers = ask(ui, "火星上有多少人居住？")
+    html = history[-1]["content"]
+    assert 'class="ans ans-refused"' in html and "ans-sources" not in html
+    assert "资料中没有" in html and "《" in html  # says what the closest sources are about
+    assert answers[0]["refused"] is True
+
+
+def test_follow_up_shows_standalone_question_and_reads_browser_history(ui):
+    browser_history = [
+        {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
+        {"role": "assistant", "content": "…", "metadata": {"title": "sources"}},
+        {"role": "assistant", "content": [{"type": "text", "text": "一期规划床位400张[1]"}]},
+    ]
+    assert user_questions(browser_history) == [QUESTION]
+    _, history, _ = ask(ui, "它什么时候投入运营？", browser_history)
+    html = history[-1]["content"]
+    assert "ans-standalone" in html and QUESTION.rstrip("？") in html
+    assert "2026" in html
+
+
+def test_markup_in_a_question_and_a_document_is_escaped(ui, tmp_path):
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>瑞金医院床位"
+    _, history, _ = ask(ui, evil)
+    assert "<script" not in history[0]["content"] and "&lt;script&gt;" in history[0]["content"]
+    assert "<img" not in history[-1]["content"]
+    doc = tmp_path / "evil.txt"
+    doc.write_text(
+        "火星基地说明。\n<script>alert('x')</script><b onclick=alert(3)>火星基地将建设1200个舱位。</b>\n",
+        encoding="utf-8",
+    )
+    ok, message = ui.add_upload(doc, doc.name, "zh")
+    assert ok, message
+    text = ui.assistant.document("evil.txt").text
+    start = text.index("1200")
+    html = ui.open_document(
+        json.dumps({"source": "evil.txt", "start": start, "end": start + 4}), "zh"
+    )
+    assert "<script" not in html and "<b " not in html and "&lt;script&gt;" in html
+    assert '<mark id="doc-hl" class="doc-hl">1200</mark>' in html
+
+
+def test_open_document_highlights_the_cited_passage(ui):
+    _, _, answers = ask(ui, QUESTION)
+    c = Citation.model_validate(answers[0]["citations"][0])
+    req = {
+        "source": c.source,
+        "start": c.doc_start + c.start,
+        "end": c.doc_start + c.end,
+        "chunk_start": c.doc_start,
+        "chunk_end": c.doc_start + len(c.text),
+    }
+    html = ui.open_document(json.dumps(req), "zh")
+    hl = html.split('<mark id="doc-hl" class="doc-hl">')[1].split("</mark>")[0]
+    assert hl == c.quote and 'class="doc-chunk"' in html
+    assert "已不在知识库" in ui.open_document(json.dumps({**req, "source": "gone.txt"}), "zh")
+    assert "doc-empty" in ui.open_document("not json", "en")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("binary.txt", b"\x00\x01\x02binary\x00" * 50, "binary"),
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n ", "empty"),
+        ("program.exe", b"MZ\x90\x00", "不支持的文件类型"),
+        ("big.txt", "大".encode() * 400_000, "超过上限"),
+    ],
+)
+def test_bad_upload_is_rejected_and_the_index_is_unchanged(ui, tmp_path, name, data, expected):
+    ui.settings.ui.max_upload_mb = 1
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = [(r.source, r.content_hash) for r in ui.assistant.sources()]
+    ok, message = ui.add_upload(path, name, "zh")
+    assert not ok and expected in message and "知识库保持不变" in message
+    assert [(r.source, r.content_hash) for r in ui.assistant.sources()] == before
+    assert not (ui.settings.uploads_dir / name).exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("../../x.txt", "x.txt"),
+        ("..\\..\\win.txt", "win.txt"),
+        ("/etc/passwd.txt", "passwd.txt"),
+        (".hidden.md", "hidden.md"),
+        ("..", None),
+        ("", None),
+        ("a/b/../", None),
+        ("报告 2025.txt", "报告 2025.txt"),
+    ],
+)
+def test_safe_name(raw, clean):
+    assert safe_name(raw) == clean
+
+
+def test_traversal_name_lands_inside_uploads(ui, tmp_path):
+    src = tmp_path / "upload.bin"
+    src.write_text("火星基地将建设1200个舱位，预计2030年完工。", encoding="utf-8")
+    ok, message = ui.add_upload(src, "../../x.txt", "en")
+    assert ok, message
+    assert (ui.settings.uploads_dir / "x.txt").is_file()
+    assert not (ui.settings.data_dir.parent / "x.txt").exists()
+    assert "x.txt" in [r.source for r in ui.assistant.sources()]
+    assert "Added x.txt" in message
+
+
+def test_failed_ingest_keeps_the_earlier_upload(ui, tmp_path, monkeypatch):
+    src = tmp_path / "note.txt"
+    src.write_text("第一版：火星基地将建设1200个舱位。", encoding="utf-8")
+    assert ui.add_upload(src, "note.txt", "zh")[0]
+    src.write_text("第二版：火星基地将建设1500个舱位。", encoding="utf-8")
+
+    def broken(paths, on_file=None):
+        raise AssistantError("the index is locked")
+
+    monkeypatch.setattr(ui.assistant, "ingest", broken)
+    ok, message = ui.add_upload(src, "note.txt", "zh")
+    assert not ok and "the index is locked" in message
+    assert "第一版" in (ui.settings.uploads_dir / "note.txt").read_text(encoding="utf-8")
+
+
+def test_upload_delete_and_reindex(ui, tmp_path):
+    src = tmp_path / "plan.md"
+    src.write_text("# 火星计划\n\n火星基地将建设1200个舱位。", encoding="utf-8")
+    assert "已加入 plan.md" in ui.upload([str(src)], "zh")
+    assert "plan.md" in ui.kb_table("zh") and "plan.md" in ui.source_names()
+    assert "没有变化" in ui.add_upload(src, "plan.md", "zh")[1]
+    assert "新增 0，更新 0" in ui.reindex("zh")
+    assert ui.delete("plan.md", "zh") == "已删除 plan.md。"
+    assert "plan.md" not in ui.source_names()
+    assert not (ui.settings.uploads_dir / "plan.md").exists()
+    assert "没有" in ui.delete("plan.md", "zh")
+    assert ui.delete(None, "en") == "Choose a document first."
+    assert ui.upload([], "en") == "Choose a file to upload first."
+
+
+def test_feedback_line_in_the_eval_dataset_format(ui):
+    _, history, answers = ask(ui, QUESTION)
+    _, history, answers = ask(ui, "它什么时候投入运营？", history, answers=answers)
+    record = ui.record_feedback(history, answers, index=3, liked=True)
+    lines = (ui.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    saved = json.loads(lines[-1])
+    assert saved == record
+    assert set(saved) >= {
+        "id",
+        "question",
+        "history",
+        "answerable",
+        "key_facts",
+        "support",
+        "reference_answer",
+        "tags",
+        "verdict",
+        "created_at",
+    }
+    assert saved["question"] == "它什么时候投入运营？" and saved["history"] == [QUESTION]
+    assert saved["answerable"] is True and saved["key_facts"] == []
+    assert saved["support"][0]["source"] == SEED and saved["support"][0]["quote"]
+    assert saved["tags"] == ["feedback", "up"] and saved["verdict"] == "up"
+    assert "2026" in saved["reference_answer"] and "[1]" not in saved["reference_answer"]
+    down = ui.record_feedback(history, answers, index=1, liked=False)
+    assert down["question"] == QUESTION and down["history"] == [] and down["reference_answer"] == ""
+    assert down["tags"] == ["feedback", "down"]
+    assert ui.record_feedback([], [], index=0, liked=True) is None
+
+
+def test_markdown_export_has_the_citations(ui):
+    _, history, answers = ask(ui, QUESTION)
+    _, history, answers = ask(ui, "火星上有多少人居住？", history, answers=answers)
+    text = Path(ui.export(answers, "zh")).read_text(encoding="utf-8")
+    assert text.startswith("# 对话记录")
+    assert QUESTION in text and "400张" in text and f"`{SEED}`" in text and "“" in text
+    assert "火星上有多少人居住" in text
+    assert ui.export([], "zh") is None
+
+
+def _answer(**kw) -> Answer:
+    base = dict(
+        question="q",
+        standalone_question="q",
+        answer="一期床位400张。[1]月球有医院。[2]",
+        refused=False,
+        mode="extractive",
+    )
+    return Answer(**{**base, **kw})
+
+
+def test_unsupported_claims_and_notice_are_marked():
+    cit = Citation(
+        n=2,
+        source="s.txt",
+        title="T",
+        chunk_id="c",
+        text="无关的文字",
+        quote="无关",
+        start=0,
+        end=2,
+        doc_start=0,
+        supported=False,
+    )
+    html = render_answer(
+        _answer(
+            claims=[Claim(text="月球有医院。", markers=[2], supported=False)],
+            citations=[cit],
+            notice="LLM timed out",
+        ),
+        "en",
+    )
+    assert '<span class="claim-unsupported"' in html and "月球有医院。" in html
+    assert "quote-unsupported" in html and "ans-warn" in html
+    assert "ans-notice" in html and "LLM timed out" in html
+
+
+def test_status_line_names_the_mode(ui):
+    assert "离线摘录" in ui.status("zh") and "5" in ui.status("zh")
+    assert "gpt-4o-mini" in render_status("llm", "gpt-4o-mini", 3, "en")
+    assert "offline extractive" in render_status("extractive", None, 3, "en")
+
+
+def test_answer_errors_become_a_message(ui, monkeypatch):
+    def broken(question, history=None):
+        raise AssistantError("the index holds no documents")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(ui.assistant, "stream", broken)
+    _, history, answers = ask(ui, "任何问题")
+    assert "ans-error" in history[-1]["content"] and answers == [None]
+    assert list(ui.respond("   ", [], "zh", []))[-1][0] == []
+
+
+def test_parse_users():
+    assert parse_users("") is None
+    assert parse_users("alice:a1, bob:b:2") == [("alice", "a1"), ("bob", "b:2")]
+    with pytest.raises(ConfigError):
+        parse_users("alice")
+
+
+def test_build_app_without_a_server(seeded_assistant, seeded_settings):
+    import gradio as gr
+
+    from assistant.ui import build_app
+
+    app = build_app(seeded_assistant, seeded_settings)
+    assert isinstance(app, gr.Blocks)
+    assert app.chat_ui.assistant is seeded_assistant
