@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,12 @@ from .answer import Draft, ExtractiveAnswerer
 from .citations import verify
 from .embeddings import CachedEmbeddings, make_embeddings, model_id
 from .errors import AssistantError, InputError, ModelError
+from .evidence import Corpus
 from .followup import Query, expand
 from .ingest import FileResult, IngestReport, ingest
 from .llm import explain, make_chat_model
 from .retrieval import HybridRetriever
-from .schema import Answer, Retrieved, SourceDocument
+from .schema import Answer, Citation, Claim, Retrieved, SourceDocument
 from .segmentation import is_chinese
 from .settings import Settings
 from .store import DocRecord, Store
@@ -50,7 +52,7 @@ class _Turn:
     question: str
     history: list[str]
     lang: str
-    query: Query | None = None
+    query: Query  # the offline standalone question; the LLM may condense it further
     retrieved: list[Retrieved] = field(default_factory=list)
     notice: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -64,10 +66,13 @@ class Assistant:
         self.retriever = HybridRetriever(store, embeddings, settings)
         self.extractive = ExtractiveAnswerer(settings.answer)
         self.chat_model = chat_model
+        self._documents: tuple[object, Callable[[str], str]] = (None, lambda source: "")
         self.retrieval_chain = RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
         if chat_model is not None:
             self.answer_chain = RunnableLambda(self._answer_prompt) | chat_model | StrOutputParser()
-            self.condense_chain = RunnableLambda(self._condense_prompt) | chat_model | StrOutputParser()
+            self.condense_chain = (
+                RunnableLambda(self._condense_prompt) | chat_model | StrOutputParser()
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -118,12 +123,17 @@ class Assistant:
         """Text pieces as they are produced, then the verified `Answer`."""
         started = time.perf_counter()
         question = self._validate(question)
-        turn = _Turn(question=question, history=list(history or []), lang="zh" if is_chinese(question) else "en")
+        history = list(history or [])
+        turn = _Turn(
+            question=question,
+            history=history,
+            lang="zh" if is_chinese(question) else "en",
+            query=expand(question, history),
+        )
         turn = self.retrieval_chain.invoke(turn)
         t_answer = time.perf_counter()
         refusal = self._refusal(turn)
-        bm25 = self.retriever.bm25()
-        draft = self.extractive.answer(turn.query, turn.retrieved, bm25.idf, refusal, known=bm25.vocab.__contains__)
+        draft = self.extractive.answer(turn.query, turn.retrieved, self._corpus(), refusal)
         mode = "extractive"
         if self.chat_model is not None and not draft.refused:
             pieces: list[str] = []
@@ -147,9 +157,11 @@ class Assistant:
             yield from _pieces(draft.text)
         t_verify = time.perf_counter()
         if draft.refused:
-            text, citations, claims = draft.text, [], []
+            text, citations, claims = draft.text, list[Citation](), list[Claim]()
         else:
-            text, citations, claims = verify(draft.text, turn.retrieved, draft.picked, self._similarity())
+            text, citations, claims = verify(
+                draft.text, turn.retrieved, draft.picked, self._similarity()
+            )
         turn.timings.update(
             answer=(t_verify - t_answer) * 1000,
             verify=(time.perf_counter() - t_verify) * 1000,
@@ -183,7 +195,6 @@ class Assistant:
         return question
 
     def _condense(self, turn: _Turn) -> _Turn:
-        turn.query = expand(turn.question, turn.history)
         if self.chat_model is not None and turn.query.history:
             try:
                 standalone = self.condense_chain.invoke(turn).strip()
@@ -207,16 +218,41 @@ class Assistant:
             for i, r in enumerate(turn.retrieved)
         ]
         refusal = prompts.render_text("refusal", turn.lang, topics="")
-        return _messages(prompts.render("answer", turn.lang, sources=sources, question=turn.query.standalone, refusal=refusal))
+        return _messages(
+            prompts.render(
+                "answer",
+                turn.lang,
+                sources=sources,
+                question=turn.query.standalone,
+                refusal=refusal,
+            )
+        )
 
     def _condense_prompt(self, turn: _Turn):
-        return _messages(prompts.render("condense", turn.lang, history=turn.query.history, question=turn.question))
+        return _messages(
+            prompts.render(
+                "condense", turn.lang, history=turn.query.history, question=turn.question
+            )
+        )
 
     def _refusal(self, turn: _Turn) -> str:
         seen = list(dict.fromkeys(r.chunk.title for r in turn.retrieved[:3]))
-        quote = ("《{}》" if turn.lang == "zh" else "\"{}\"").format
+        quote = ("《{}》" if turn.lang == "zh" else '"{}"').format
         sep = "、" if turn.lang == "zh" else ", "
         return prompts.render_text("refusal", turn.lang, topics=sep.join(quote(t) for t in seen))
+
+    def _corpus(self) -> Corpus:
+        """The index as the evidence checks read it; documents cached per index version."""
+        bm25 = self.retriever.bm25()
+        if self._documents[0] is not bm25:
+
+            @lru_cache(maxsize=256)
+            def document(source: str) -> str:
+                doc = self.store.document(source)
+                return doc.text if doc else ""
+
+            self._documents = (bm25, document)
+        return Corpus(idf=bm25.idf, known=bm25.vocab.__contains__, document=self._documents[1])
 
     def _similarity(self):
         """Claim-to-chunk cosine similarity with the stored chunk vectors (for non-Chinese claims)."""

@@ -30,10 +30,12 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
-def find_support(claim: str, chunk: str, similarity: Callable[[], float] | None = None) -> tuple[bool, int, int]:
+def find_support(
+    claim: str, chunk: str, similarity: Callable[[], float] | None = None
+) -> tuple[bool, int, int]:
     """Whether `chunk` supports `claim`, and the offsets of the supporting span in the chunk."""
     spans = sentences(chunk) or [(0, len(chunk))]
-    windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+    windows = spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:], strict=False)]
     claim_numbers = numbers(claim)
     numbers_ok = claim_numbers <= numbers(chunk)
     if is_chinese(claim) or not similarity:
@@ -46,11 +48,21 @@ def find_support(claim: str, chunk: str, similarity: Callable[[], float] | None 
     return numbers_ok and similarity() >= MIN_SIMILARITY, best[0], best[1]
 
 
+def _keep_valid(marker: re.Match, valid: range) -> str:
+    """A marker group without the numbers that point to no source ("[1, 7]" → "[1]")."""
+    kept = [n for n in re.split(r"[,，、\s]+", marker.group(1)) if n and int(n) in valid]
+    if not kept:
+        return ""
+    return marker.group(0)[: marker.start(1) - marker.start(0)] + ", ".join(kept) + "]"
+
+
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
     claims = []
     for m in _CLAIM.finditer(text):
         raw = m.group(0)
-        markers = [int(n) for group in _MARKERS.findall(raw) for n in re.split(r"[,，、\s]+", group) if n]
+        markers = [
+            int(n) for group in _MARKERS.findall(raw) for n in re.split(r"[,，、\s]+", group) if n
+        ]
         body = _MARKERS.sub("", raw).strip()
         if body or markers:
             claims.append((body, markers))
@@ -70,10 +82,7 @@ def verify(
     matched against the chunks it cites.
     """
     valid = range(1, len(retrieved) + 1)
-    text = _MARKERS.sub(
-        lambda m: m.group(0) if all(int(n) in valid for n in re.split(r"[,，、\s]+", m.group(1)) if n) else "",
-        text,
-    )
+    text = _MARKERS.sub(lambda m: _keep_valid(m, valid), text)
     if picked:
         return text, *_verify_quotes(picked, retrieved)
     citations: dict[tuple[int, int, int], Citation] = {}
@@ -83,7 +92,7 @@ def verify(
         supported = False
         for n in markers:
             hit = retrieved[n - 1]
-            sim = (lambda hit=hit: similarity(body, hit)) if similarity else None
+            sim = (lambda hit=hit, body=body: similarity(body, hit)) if similarity else None
             ok, start, end = find_support(body, hit.chunk.text, sim)
             supported = supported or ok
             if (n, start, end) not in citations:
@@ -93,7 +102,9 @@ def verify(
     return text, [citations[k] for k in sorted(citations)], claims
 
 
-def _verify_quotes(picked: list[Picked], retrieved: list[Retrieved]) -> tuple[list[Citation], list[Claim]]:
+def _verify_quotes(
+    picked: list[Picked], retrieved: list[Retrieved]
+) -> tuple[list[Citation], list[Claim]]:
     citations, claims = [], []
     for p in picked:
         hit = retrieved[p.n - 1]
@@ -106,7 +117,14 @@ def _verify_quotes(picked: list[Picked], retrieved: list[Retrieved]) -> tuple[li
 
 def _citation(n: int, hit: Retrieved, start: int, end: int, ok: bool) -> Citation:
     return Citation(
-        n=n, source=hit.chunk.source, title=hit.chunk.title, chunk_id=hit.chunk.id,
-        text=hit.chunk.text, quote=hit.chunk.text[start:end], start=start, end=end,
-        doc_start=hit.chunk.start, supported=ok,
+        n=n,
+        source=hit.chunk.source,
+        title=hit.chunk.title,
+        chunk_id=hit.chunk.id,
+        text=hit.chunk.text,
+        quote=hit.chunk.text[start:end],
+        start=start,
+        end=end,
+        doc_start=hit.chunk.start,
+        supported=ok,
     )

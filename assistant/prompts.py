@@ -9,27 +9,28 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
-from jinja2 import Environment, StrictUndefined, meta
+from jinja2 import Environment, StrictUndefined, Template, meta
 
 from .errors import ConfigError
 from .settings import PROJECT_DIR
 
 PROMPTS_DIR = PROJECT_DIR / "prompts"
 _SECTION = re.compile(r"^## (system|user|text)\s*$", re.MULTILINE)
-_env = Environment(undefined=StrictUndefined, keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    undefined=StrictUndefined, keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True
+)
 
 
 @lru_cache(maxsize=64)
-def _load(name: str, lang: str) -> tuple[tuple[str, object, frozenset[str]], ...]:
+def _load(name: str, lang: str) -> tuple[tuple[str, Template, frozenset[str]], ...]:
     path = PROMPTS_DIR / f"{name}.{lang}.md"
     if not path.exists():
         raise ConfigError(f"prompt file {path} is missing; restore it from the repository")
     source = path.read_text(encoding="utf-8")
     parts = _SECTION.split(source)
     sections = []
-    for role, body in zip(parts[1::2], parts[2::2]):
+    for role, body in zip(parts[1::2], parts[2::2], strict=True):
         body = body.strip("\n")
         variables = frozenset(meta.find_undeclared_variables(_env.parse(body)))
         sections.append((role, _env.from_string(body), variables))
@@ -47,7 +48,9 @@ def render(name: str, lang: str, **values) -> list[tuple[str, str]]:
     expected = variables(name, lang)
     unknown = set(values) - expected
     if unknown:
-        raise ConfigError(f"prompt {name}.{lang} does not use {sorted(unknown)}; it takes {sorted(expected)}")
+        raise ConfigError(
+            f"prompt {name}.{lang} does not use {sorted(unknown)}; it takes {sorted(expected)}"
+        )
     missing = expected - set(values)
     if missing:
         raise ConfigError(f"prompt {name}.{lang} needs {sorted(missing)}")

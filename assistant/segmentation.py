@@ -7,6 +7,7 @@ keeping character offsets.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -37,7 +38,9 @@ STOPWORDS = frozenset(
     整个 全部 所有 相关 有关 现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲 提到 提及 报道 文章
     """.split()
 )
-_QUESTION_WORD = re.compile(r"^(几|哪|多少|什么|怎|如何|是否|多长|多大|多久)|^[那这][位个些项家里]$")
+_QUESTION_WORD = re.compile(
+    r"^(几|哪|多少|什么|怎|如何|是否|多长|多大|多久)|^[那这][位个些项家里]$"
+)
 # Nouns that say how a question is asked rather than what it is about.
 GENERIC_NOUNS = frozenset(
     "领导 方式 时间 数量 计划 情况 内容 目标 问题 方面 领域 作用 意义 措施 特点 优势 表态 项目 工作 身份 "
@@ -45,32 +48,24 @@ GENERIC_NOUNS = frozenset(
 )
 
 
-def nouns(text: str) -> set[str]:
-    """The specific nouns of a question (jieba part-of-speech n*, or b such as 二期)."""
-    return set(tagged_nouns(text))
-
-
-def tagged_nouns(text: str) -> dict[str, str]:
-    """Specific nouns with their jieba tag; "b" marks a distinguishing word (二期, 国产)."""
+def tag(text: str) -> list[tuple[str, str]]:
+    """jieba's words of `text` with their part-of-speech tags (ns place, nr person, nt
+    organisation, b distinguishing word such as 二期, t time word), lower-cased."""
     import jieba.posseg
 
     _jieba()
-    return {
-        w.lower(): flag
-        for w, flag in jieba.posseg.lcut(text)
-        if len(w) > 1
-        and (flag.startswith("n") or flag == "b")
-        and w not in GENERIC_NOUNS
-        and w not in STOPWORDS
-    }
+    return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text)]
 
 
-# jieba's load costs ~4 s per process: its prefix dictionary (a marshal cache in /tmp) and
-# the HMM tables of finalseg and posseg, which are huge Python modules. The same objects,
-# pickled once into one file, load in ~0.3 s. The cache lives beside the index (see
-# `set_cache_dir`), keyed by jieba's version; any failure falls back to jieba's own load.
+# jieba's load costs ~4 s per process: its prefix dictionary (a marshal cache in /tmp), the
+# HMM tables of finalseg and posseg (huge Python modules), and posseg's word tags, which its
+# import parses from dict.txt. The same objects, pickled once into one file, load in ~0.3 s.
+# The cache lives beside the index (see `set_cache_dir`), keyed by jieba's version; any
+# failure falls back to jieba's own load.
 _TABLES = tuple(
-    f"jieba.{pkg}.{name}" for pkg in ("finalseg", "posseg") for name in ("prob_start", "prob_trans", "prob_emit")
+    f"jieba.{pkg}.{name}"
+    for pkg in ("finalseg", "posseg")
+    for name in ("prob_start", "prob_trans", "prob_emit")
 ) + ("jieba.posseg.char_state_tab",)
 _cache_dir: Path | None = None
 _load_lock = threading.Lock()
@@ -97,14 +92,28 @@ def _load_tables(path: Path) -> dict | None:
             return None
         with path.open("rb") as f:
             data = pickle.load(f)
-        return data if set(data["tables"]) == set(_TABLES) else None
+        if set(data["tables"]) != set(_TABLES) or not isinstance(data.get("word_tag"), dict):
+            return None  # written by an older version: rebuilt and rewritten
+        return data
     except Exception:
         return None
 
 
 def _save_tables(path: Path, jieba) -> None:
     try:
-        data = {"tables": {n: sys.modules[n].P for n in _TABLES}, "freq": jieba.dt.FREQ, "total": jieba.dt.total}
+        # The tags' words as the very key objects of FREQ, and each tag one object: pickle
+        # then writes each once, and the load is faster and smaller.
+        words = {w: w for w in jieba.dt.FREQ}
+        tags: dict[str, str] = {}
+        word_tag = {
+            words.get(w, w): tags.setdefault(t, t) for w, t in jieba.posseg.dt.word_tag_tab.items()
+        }
+        data = {
+            "tables": {n: sys.modules[n].P for n in _TABLES},
+            "freq": jieba.dt.FREQ,
+            "total": jieba.dt.total,
+            "word_tag": word_tag,
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent)
         with os.fdopen(fd, "wb") as f:
@@ -117,25 +126,39 @@ def _save_tables(path: Path, jieba) -> None:
 @lru_cache(maxsize=1)
 def _jieba():
     with _load_lock:
-        paths, data = _tables_files(), None
+        paths, data, stale = _tables_files(), None, []
         if "jieba" not in sys.modules:
-            data = next((d for d in map(_load_tables, paths) if d), None)
+            for path in paths:
+                data = _load_tables(path)
+                if data:
+                    break
+                if path.exists():
+                    stale.append(path)  # unreadable or from an older version
         if data:
             for name, table in data["tables"].items():
                 module = types.ModuleType(name)
                 module.P = table  # type: ignore[attr-defined]
                 sys.modules[name] = module
         import jieba
-        import jieba.posseg  # noqa: F401  (nouns() needs it; loaded here with the tables)
 
         jieba.setLogLevel(logging.WARNING)
         if data:
             jieba.dt.FREQ, jieba.dt.total = data["freq"], data["total"]
             jieba.dt.initialized = True
+            # posseg's import reads dict.txt into its word tags (~0.5 s): give it an empty
+            # file and the cached tags instead.
+            jieba.dt.get_dict_file = io.BytesIO  # type: ignore[method-assign]
+            try:
+                import jieba.posseg
+            finally:
+                del jieba.dt.get_dict_file
+            jieba.posseg.dt.word_tag_tab = data["word_tag"]
         else:
+            import jieba.posseg  # noqa: F401  (nouns() needs it; loaded here with the tables)
+
             jieba.initialize()
         for path in paths:
-            if not path.exists():
+            if path in stale or not path.exists():
                 _save_tables(path, jieba)
         return jieba
 

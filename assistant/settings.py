@@ -17,8 +17,13 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def _config(prefix: str) -> SettingsConfigDict:
+    # env_ignore_empty: a variable left empty (as in a copied .env.example) means "not set"
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
 
@@ -88,6 +93,7 @@ class AnswerSettings(BaseSettings):
     mode: Literal["auto", "extractive", "llm"] = "auto"
     max_sentences: int = 4
     min_coverage: float = 0.5
+    min_fact_coverage: float = 0.5
     min_dense_score: float = 0.77
     max_question_chars: int = 2000
 
@@ -140,8 +146,10 @@ def env_names() -> set[str]:
     """Every environment variable the settings read (used to check `.env.example`)."""
     names: set[str] = set()
     models: list[type[BaseSettings]] = [Settings]
-    for name, field in Settings.model_fields.items():
-        if isinstance(field.default_factory, type) and issubclass(field.default_factory, BaseSettings):
+    for field in Settings.model_fields.values():
+        if isinstance(field.default_factory, type) and issubclass(
+            field.default_factory, BaseSettings
+        ):
             models.append(field.default_factory)
     for model in models:
         prefix = model.model_config.get("env_prefix", "")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from assistant.answer import ExtractiveAnswerer
-from assistant.followup import Query
+from assistant.evidence import Corpus
+from assistant.followup import expand
 from assistant.schema import Chunk, Retrieved
 from assistant.settings import AnswerSettings
 
@@ -17,10 +16,10 @@ CHUNK = (
 OTHER = "姑苏区加快推进数字产业化和产业数字化,构筑数字经济产业竞争新优势。"
 
 
-def hit(n: int, text: str, dense: float = 0.9) -> Retrieved:
+def hit(n: int, text: str, dense: float = 0.9, source: str | None = None) -> Retrieved:
     c = Chunk(
         id=f"id{n}",
-        source=f"{n}.txt",
+        source=source or f"{n}.txt",
         title="",
         doc_hash="h",
         index=0,
@@ -31,9 +30,22 @@ def hit(n: int, text: str, dense: float = 0.9) -> Retrieved:
     return Retrieved(chunk=c, score=1.0 / n, dense_score=dense)
 
 
-def answer(question: str, retrieved, **settings):
+def corpus_of(retrieved, idf: dict[str, float] | None = None) -> Corpus:
+    """Every term known, at IDF 1 unless `idf` says otherwise; each source's document is its
+    chunks."""
+    docs: dict[str, str] = {}
+    for r in retrieved:
+        docs[r.chunk.source] = docs.get(r.chunk.source, "") + r.chunk.text
+    idf = idf or {}
+    return Corpus(
+        idf=lambda t: idf.get(t, 1.0), known=lambda t: True, document=lambda s: docs.get(s, "")
+    )
+
+
+def answer(question: str, retrieved, history=None, **settings):
+    query = expand(question, history or [])
     return ExtractiveAnswerer(AnswerSettings(**settings)).answer(
-        Query(question=question, standalone=question), retrieved, lambda t: 1.0, "REFUSED"
+        query, retrieved, corpus_of(retrieved), "REFUSED"
     )
 
 
@@ -90,11 +102,45 @@ def test_seed_off_topic_refused(seeded_assistant):
     assert "没有" in a.answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a near miss is not refused: '瑞金医院金山院区三期规划多少张床位？' (the seeds state "
-    "only 一期/二期) answers with the 一期400张/二期800张 sentence; _term_match gives '三期' "
-    "0.4 partial credit because 三 (三级甲等) and 期 occur separately in the chunk",
-)
 def test_seed_near_miss_refused(seeded_assistant):
+    # the seeds state only 一期 and 二期; 三 and 期 occur apart in the chunk (三级甲等)
     assert seeded_assistant.ask("瑞金医院金山院区三期规划多少张床位？").refused
+
+
+def test_seed_two_part_question_quotes_a_sentence_for_each_part(seeded_assistant):
+    a = seeded_assistant.ask(
+        "瑞金医院2023年申请了多少件专利？嘉定械谷截至2024年申请了多少项发明专利？"
+    )
+    assert not a.refused
+    assert "400件" in a.answer and "13项" in a.answer
+
+
+def test_two_parts_each_get_their_sentence():
+    beds = "金山院区一期规划床位400张。"
+    land = "械谷产业园区一期占地42亩,首发区总面积达6万平方米。"
+    filler = "金山院区将按照三级甲等综合医院标准建设,服务金山区人民。"
+    draft = answer(
+        "金山院区一期规划多少张床位？械谷产业园区一期占地多少亩？",
+        [hit(1, filler + beds), hit(2, filler + filler), hit(3, land)],
+    )
+    assert not draft.refused
+    assert "400张" in draft.text and "42亩" in draft.text
+
+
+def test_a_sentence_joined_to_its_announcement_is_quoted_once():
+    text = "长春具备三大核心优势。一是顶尖的临床与研究实力,二是雄厚的产业转化基础。"
+    draft = answer("长春具备哪些核心优势？", [hit(1, text)])
+    assert not draft.refused
+    assert draft.text.count("顶尖的临床与研究实力") == 1
+
+
+def test_other_language_quotes_the_three_best_sentences():
+    text = (
+        "项目从立项到开工仅用时182天,一期规划床位400张,二期规划床位800张。"
+        "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。"
+        "建成后的金山院区将按照立足服务金山区、服务周边区域的定位运行。"
+        "金山院区毗邻金山石化,将以灼伤整形科为学科发展的重点。"
+    )
+    draft = answer("How many beds are planned in phase one?", [hit(1, text)])
+    assert not draft.refused
+    assert len(draft.picked) == 3 and "400张" in draft.text

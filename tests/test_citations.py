@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from assistant.answer import Picked
 from assistant.citations import find_support, split_claims, verify
 from assistant.schema import Chunk, Retrieved
@@ -67,14 +65,6 @@ def test_invalid_marker_in_a_group_removed_valid_one_kept():
     assert "7" not in text.replace("400", "")
     assert claims[0].markers == [1]
     assert claims[0].supported and [c.n for c in citations] == [1]
-
-
-test_invalid_marker_in_a_group_removed_valid_one_kept = pytest.mark.xfail(
-    strict=True,
-    reason="bug: verify() drops a whole marker group when one number is invalid: "
-    "'一期规划床位400张[1, 7]。' loses the valid [1] too, so the claim is flagged unsupported "
-    "(while '[1][7]' keeps [1])",
-)(test_invalid_marker_in_a_group_removed_valid_one_kept)
 
 
 def test_wrong_number_is_unsupported():
