@@ -115,7 +115,11 @@ def build_app(assistant, settings: Settings):
             with gr.Tab(t(lang0, "tab_kb"), id="kb", elem_id="kb-tab") as kb_tab:
                 kb_table = gr.HTML(ui.kb_table(lang0), elem_id="kb-table")
                 kb_message = gr.Textbox(
-                    show_label=False, interactive=False, elem_id="kb-message", lines=2
+                    label=t(lang0, "kb_message"),
+                    show_label=False,
+                    interactive=False,
+                    elem_id="kb-message",
+                    lines=2,
                 )
                 upload_files = gr.File(
                     label=t(lang0, "kb_upload", mb=settings.ui.max_upload_mb),
@@ -131,7 +135,11 @@ def build_app(assistant, settings: Settings):
                     reindex_btn = gr.Button(t(lang0, "kb_reindex_btn"), elem_id="kb-reindex")
                 with gr.Row():
                     delete_pick = gr.Dropdown(
-                        ui.source_names(), label=t(lang0, "kb_delete"), elem_id="kb-pick", scale=3
+                        ui.source_names(),
+                        value=None,  # Gradio preselects the first choice otherwise: one click deletes it
+                        label=t(lang0, "kb_delete"),
+                        elem_id="kb-pick",
+                        scale=3,
                     )
                     delete_btn = gr.Button(
                         t(lang0, "kb_delete_btn"), variant="stop", elem_id="kb-delete", scale=1
@@ -152,14 +160,14 @@ def build_app(assistant, settings: Settings):
             lambda sample: sample[0], examples, textbox, api_visibility="private", queue=False
         ).then(**chat, api_visibility="private")
 
-        def like(history, session_answers, data: gr.LikeData):
+        def like(history, session_answers, lg, data: gr.LikeData):
             index = data.index[0] if isinstance(data.index, list | tuple) else data.index
             if data.liked in (True, False) and ui.record_feedback(
                 history, session_answers, int(index), data.liked
             ):
-                gr.Info(t(lang0, "feedback_saved"))
+                gr.Info(t(lg, "feedback_saved"))
 
-        chatbot.like(like, [chatbot, answers], None, api_visibility="private")
+        chatbot.like(like, [chatbot, answers, lang], None, api_visibility="private")
         clear.click(
             lambda lg: ([], [], render_doc_message(t(lg, "doc_empty")), gr.File(visible=False)),
             lang,
@@ -215,7 +223,9 @@ def build_app(assistant, settings: Settings):
         )
 
         # --- language and page load ---------------------------------------------------
-        def relabel(lg):
+        empty_docs = {render_doc_message(t(code, "doc_empty")) for code in LANGUAGES}
+
+        def relabel(lg, doc_html):
             return (
                 _header(lg),
                 ui.status(lg),
@@ -234,6 +244,9 @@ def build_app(assistant, settings: Settings):
                 gr.Button(t(lg, "kb_reindex_btn")),
                 gr.Dropdown(label=t(lg, "kb_delete")),
                 gr.Button(t(lg, "kb_delete_btn")),
+                gr.Textbox(label=t(lg, "kb_message")),
+                gr.File(label=t(lg, "export_file")),
+                render_doc_message(t(lg, "doc_empty")) if doc_html in empty_docs else doc_html,
             )
 
         relabel_outputs = [
@@ -254,10 +267,19 @@ def build_app(assistant, settings: Settings):
             reindex_btn,
             delete_pick,
             delete_btn,
+            kb_message,
+            export_file,
+            doc_view,
         ]
-        lang.change(relabel, lang, relabel_outputs, api_visibility="private", queue=False)
+        lang.change(
+            relabel, [lang, doc_view], relabel_outputs, api_visibility="private", queue=False
+        )
         app.load(
-            lambda lg: (ui.status(lg), ui.kb_table(lg), gr.Dropdown(choices=ui.source_names())),
+            lambda lg: (
+                ui.status(lg),
+                ui.kb_table(lg),
+                gr.Dropdown(choices=ui.source_names(), value=None),
+            ),
             lang,
             [status, kb_table, delete_pick],
             api_visibility="private",

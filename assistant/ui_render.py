@@ -87,16 +87,19 @@ def _markers(text: str) -> str:
 
 
 def render_sources(citations: list[Citation], lang: str) -> str:
-    """The sources block: per [n], title, file, and the chunk with its quotes highlighted."""
+    """The sources block: per [n], title, file, and the chunk with its quotes highlighted.
+
+    A chunk cited by a supported claim and by an unsupported one shows both quotes; where
+    they overlap the supported quote wins, and the flag says the support is partial.
+    """
     by_n: dict[int, list[Citation]] = {}
     for c in citations:
         by_n.setdefault(c.n, []).append(c)
     items = []
     for n, group in sorted(by_n.items()):
         first = group[0]
-        spans = [
-            (c.start, c.end, "quote" if c.supported else "quote quote-unsupported") for c in group
-        ]
+        spans = [(c.start, c.end, "quote quote-unsupported") for c in group if not c.supported]
+        spans += [(c.start, c.end, "quote") for c in group if c.supported]
         lo, hi = min(c.start for c in group), max(c.end for c in group)
         target = urlencode(
             {
@@ -109,11 +112,11 @@ def render_sources(citations: list[Citation], lang: str) -> str:
         )
         # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
         link = f'<a class="src-link" href="#open?{esc(target)}">{esc(t(lang, "open_doc"))} ›</a>'
-        flag = (
-            ""
-            if all(c.supported for c in group)
-            else f' <span class="flag">⚠ {esc(t(lang, "unsupported"))}</span>'
-        )
+        supported = sum(c.supported for c in group)
+        flag = ""
+        if supported < len(group):
+            key = "unsupported" if supported == 0 else "partly_unsupported"
+            flag = f' <span class="flag">⚠ {esc(t(lang, key))}</span>'
         items.append(
             f'<div class="src"><div class="src-head"><span class="src-n">[{n}]</span> '
             f'<span class="src-title">{esc(first.title)}</span> · '
@@ -128,22 +131,23 @@ def render_sources(citations: list[Citation], lang: str) -> str:
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
-    """Escaped text with each (start, end, css class) span in a <mark>; overlaps are merged."""
-    clean: list[list] = []
-    for start, end, cls in sorted(spans):
-        start, end = max(0, start), min(len(text), end)
-        if end <= start:
-            continue
-        if clean and start < clean[-1][1]:
-            clean[-1][1] = max(clean[-1][1], end)
-        else:
-            clean.append([start, end, cls])
+    """Escaped text with each (start, end, css class) span in a <mark>.
+
+    Spans are painted in order, so where two overlap the later one's class wins; touching
+    spans of the same class become one mark.
+    """
+    paint: list[str | None] = [None] * len(text)
+    for start, end, cls in spans:
+        for i in range(max(0, start), min(len(text), end)):
+            paint[i] = cls
     out, pos = [], 0
-    for start, end, cls in clean:
-        out.append(esc(text[pos:start]))
-        out.append(f'<mark class="{cls}">{esc(text[start:end])}</mark>')
+    while pos < len(text):
+        run, end = paint[pos], pos
+        while end < len(text) and paint[end] == run:
+            end += 1
+        piece = esc(text[pos:end])
+        out.append(f'<mark class="{run}">{piece}</mark>' if run else piece)
         pos = end
-    out.append(esc(text[pos:]))
     return "".join(out)
 
 

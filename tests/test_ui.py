@@ -10,7 +10,7 @@ import pytest
 from assistant.errors import AssistantError, ConfigError
 from assistant.schema import Answer, Citation, Claim
 from assistant.ui_handlers import ChatUI, parse_users, safe_name, user_questions
-from assistant.ui_render import render_answer, render_status
+from assistant.ui_render import highlight, render_answer, render_sources, render_status
 
 QUESTION = "瑞金医院金山院区一期规划多少张床位？"
 SEED = "002_d8907abf42b39ccd.txt"
@@ -257,6 +257,24 @@ def test_unsupported_claims_and_notice_are_marked():
     assert "ans-notice" in html and "LLM timed out" in html
 
 
+def test_a_chunk_cited_by_a_supported_and_an_unsupported_claim():
+    chunk = "金山院区占地228亩。一期规划床位400张。"
+    cite = dict(n=1, source="s.txt", title="T", chunk_id="c", text=chunk, doc_start=0)
+    html = render_sources(
+        [
+            Citation(**cite, quote=chunk, start=0, end=len(chunk), supported=False),
+            Citation(
+                **cite, quote="一期规划床位400张。", start=chunk.index("一期"), end=len(chunk)
+            ),
+        ],
+        "zh",
+    )
+    assert '<mark class="quote quote-unsupported">金山院区占地228亩。</mark>' in html
+    assert '<mark class="quote">一期规划床位400张。</mark>' in html  # the supported quote wins
+    assert "部分内容未被此出处支持" in html
+    assert highlight("<a>bc", [(0, 2, "x"), (2, 4, "x")]) == '<mark class="x">&lt;a&gt;b</mark>c'
+
+
 def test_status_line_names_the_mode(ui):
     assert "离线摘录" in ui.status("zh") and "5" in ui.status("zh")
     assert "gpt-4o-mini" in render_status("llm", "gpt-4o-mini", 3, "en")
@@ -286,6 +304,12 @@ def test_build_app_without_a_server(seeded_assistant, seeded_settings):
 
     from assistant.ui import build_app
 
+    seeded_settings.ui.concurrency = 3
     app = build_app(seeded_assistant, seeded_settings)
     assert isinstance(app, gr.Blocks)
     assert app.chat_ui.assistant is seeded_assistant
+    chat = [fn for fn in app.fns.values() if fn.concurrency_id == "chat"]
+    assert len(chat) == 3  # Enter, the send button, an example question
+    assert {fn.concurrency_limit for fn in chat} == {3}  # UI_CONCURRENCY answers at once
+    kb = [fn for fn in app.fns.values() if fn.concurrency_id == "kb"]
+    assert len(kb) == 3 and {fn.concurrency_limit for fn in kb} == {1}
