@@ -195,3 +195,55 @@ def test_every_seed_referenced():
     referenced = {s["source"] for c in CASES for s in c["support"]}
     missing = set(seed_files()) - referenced
     assert not missing, f"seed files without any question: {sorted(missing)}"
+
+
+def test_every_kind_of_question_is_asked():
+    for tag in ("number", "date", "name", "list"):
+        assert count(tag) >= 3, f"too few {tag!r} questions"
+
+
+# ------------------------------------------------------------------ every dataset in evals/datasets
+
+
+def dataset_quotes() -> list[tuple[str, int, dict | None]]:
+    """(file name, line number, support) for every support quote of every dataset file.
+
+    A line that is not JSON gives one entry with support None, which fails its test
+    instead of breaking the collection of this module.
+    """
+    out: list[tuple[str, int, dict | None]] = []
+    for path in sorted(DATASET.parent.glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                obj = json.loads(line) if line.strip() else {}
+            except json.JSONDecodeError:
+                out.append((path.name, lineno, None))
+                continue
+            if isinstance(obj, dict) and "_meta" not in obj:
+                out += [(path.name, lineno, s) for s in obj.get("support") or []]
+    return out
+
+
+def docs_of(name: str) -> Path:
+    first = (DATASET.parent / name).read_text(encoding="utf-8").split("\n", 1)[0]
+    try:
+        meta = json.loads(first).get("_meta")
+    except (json.JSONDecodeError, AttributeError):
+        meta = None
+    return (DATASET.parent / meta["docs"]).resolve() if meta and meta.get("docs") else SEEDS
+
+
+@pytest.mark.parametrize(
+    ("name", "lineno", "support"),
+    dataset_quotes(),
+    ids=[f"{n}:{i}" for n, i, _ in dataset_quotes()],
+)
+def test_quotes_of_every_dataset_exist_in_their_sources(name, lineno, support):
+    """The same check for every set the gate may run (held-out sets included)."""
+    assert support is not None, f"{name}:{lineno}: not valid JSON"
+    source = docs_of(name) / support["source"]
+    assert source.is_file(), (
+        f"{name}:{lineno}: no document {support['source']!r} in {source.parent}"
+    )
+    text = norm(source.read_text(encoding="utf-8"))
+    assert norm(support["quote"]) in text, f"{name}:{lineno}: quote not in {support['source']}"

@@ -1,7 +1,9 @@
-"""The quality gate: the offline eval of evals/datasets/seeds_qa.jsonl must stay at or above these bars.
+"""The quality gate: the offline eval of each gated dataset must stay at or above its bars.
 
 The bars sit about 0.03 below what the extractive pipeline reached when they were set
-(measured values in the comments); raise them when the answerer gets better.
+(measured values in the comments); raise them when the answerer gets better. The measured
+figures are printed on every run (not only on failure), next to their bars.
+To gate another dataset, add `file name: {metric: bar}` to GATES.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import runner
+from assistant.evaluation import report, runner
 
-BARS = {
+DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
+
+SEEDS_QA = {
     "hit@5": 0.95,  # measured 0.987
     "recall@5": 0.92,  # measured 0.955
     "mrr@10": 0.86,  # measured 0.893
@@ -26,23 +30,45 @@ BARS = {
     "grounding": 0.97,  # measured 1.000
     "negative_rejection": 0.77,  # measured 0.800
 }
-MAX_FALSE_REFUSAL = 0.08  # measured 0.051 (lower is better)
 
-DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "seeds_qa.jsonl"
+# TODO: fill in the bars once heldout_qa.jsonl is written and measured (about 0.03 under
+# the measured figures). While this is empty the held-out set runs and prints its figures
+# but gates nothing; it is skipped while the file is absent.
+HELDOUT_QA: dict[str, float] = {}
+
+GATES: dict[str, dict[str, float]] = {
+    "seeds_qa.jsonl": SEEDS_QA,
+    "heldout_qa.jsonl": HELDOUT_QA,
+}
+# lower is better, so a ceiling rather than a --fail-under bar (TODO: heldout_qa.jsonl)
+MAX_FALSE_REFUSAL = {"seeds_qa.jsonl": 0.08}  # measured 0.051
 
 
 @pytest.mark.slow
-def test_offline_eval_meets_the_bars(seeded_settings, tmp_path):
+@pytest.mark.parametrize("name", list(GATES))
+def test_offline_eval_meets_the_bars(name, seeded_settings, tmp_path, capsys):
+    dataset = DATASETS / name
+    if not dataset.is_file():
+        pytest.skip(f"{dataset} is not written yet")
+    bars = GATES[name]
     out = tmp_path / "gate"
     code = runner.run(
-        dataset=DATASET,
+        dataset=dataset,
         out=out,
         settings=seeded_settings,
-        fail_under=[f"{name}={bar}" for name, bar in BARS.items()],
+        fail_under=[f"{metric}={bar}" for metric, bar in bars.items()],
     )
     got = json.loads((out / "summary.json").read_text(encoding="utf-8"))["project"]["metrics"]
-    print(json.dumps({k: got[k] for k in [*BARS, "false_refusal"]}, indent=1))
-    below = {name: round(got[name], 3) for name, bar in BARS.items() if got[name] < bar}
-    assert not below, f"below the bars {BARS}: {below}"
+    with capsys.disabled():  # the figures show in `make test` output even when the gate passes
+        print(f"\n{name}: {got['n']} cases, offline eval")
+        for metric in [*runner.MAIN, *[m for m in bars if m not in runner.MAIN]]:
+            value = got.get(metric)
+            shown = "n/a" if value is None else report.fmt(metric, value)
+            bar = f"  (bar {bars[metric]:g})" if metric in bars else ""
+            print(f"  {metric:<22}{shown:>8}{bar}")
+    below = {m: got.get(m) for m, bar in bars.items() if got.get(m) is None or got[m] < bar}
+    assert not below, f"{name} below its bars {bars}: {below}"
     assert code == 0
-    assert got["false_refusal"] <= MAX_FALSE_REFUSAL
+    ceiling = MAX_FALSE_REFUSAL.get(name)
+    if ceiling is not None:
+        assert got["false_refusal"] <= ceiling

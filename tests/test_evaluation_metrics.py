@@ -164,3 +164,58 @@ def test_score_case_and_failures_on_an_unanswerable_case():
     assert scores["hit@5"] is None and scores["key_fact_accuracy"] is None
     assert scores["negative_rejection"] == 0.0 and scores["grounding"] == 1.0
     assert metrics.failures(scores) == ["negative_rejection"]
+
+
+def cite(quote: str, source: str = "a.txt", supported: bool = True) -> dict:
+    return {"chunk_id": quote[:4], "source": source, "quote": quote, "supported": supported}
+
+
+def test_supported_answer_looks_at_the_quote_span_not_the_chunk():
+    # the whole chunk holds the support, but the quoted span does not: not supported
+    chunk_text = "无关的开头。一期规划床位400张。"
+    span = {**cite("无关的开头。"), "text": chunk_text}
+    assert metrics.supported_answer(CASE, [span], False) == 0.0
+    # a span holding a key fact (after NFKC: full-width digits), or a support quote, is enough
+    both = [cite("无关的开头。"), cite("二期８００张")]
+    assert metrics.supported_answer(CASE, both, False) == 1.0
+    short = cite("规划床位四百张")  # 4 of the quote's 10 characters in one run: too little
+    assert metrics.supported_answer(CASE, [short], False) == 0.0
+    quote_only = Case(id="s", question="q", support=[Support("a.txt", "一期规划床位四百张")])
+    assert metrics.supported_answer(quote_only, [cite("据悉，一期规划床位四百张。")], False) == 1.0
+    assert metrics.supported_answer(quote_only, [cite("一期规划床位四百张", "b.txt")], False) == 0.0
+    # a citation flagged unsupported does not count; no citation is not supported
+    assert metrics.supported_answer(CASE, [cite("400张", supported=False)], False) == 0.0
+    assert metrics.supported_answer(CASE, [], False) == 0.0
+
+
+def test_supported_answer_applies_to_answered_answerable_cases_only():
+    assert metrics.supported_answer(CASE, [cite("400张")], True) is None  # refused
+    unanswerable = Case(id="u", question="q", answerable=False, tags=["unanswerable"])
+    assert metrics.supported_answer(unanswerable, [cite("400张")], False) is None
+    bare = Case(id="b", question="q")  # nothing to check against
+    assert metrics.supported_answer(bare, [cite("400张")], False) is None
+    rows = [
+        {"answerable": True, "tags": [], "metrics": {"supported_answer_rate": v}}
+        for v in (1.0, 0.0, None, 1.0)
+    ]
+    assert metrics.summarise(rows)["metrics"]["supported_answer_rate"] == pytest.approx(2 / 3)
+
+
+def test_failures_are_checks_not_graded_scores():
+    scores = {
+        "hit@5": 1.0,
+        "mrr@10": 0.5,  # graded: a relevant chunk at rank 2 is not a failure
+        "key_fact_accuracy": 0.5,
+        "all_facts_rate": 0.0,  # the same as missing a key fact: not listed twice
+        "char_f1": 0.3,
+        "rouge_l": 0.2,
+        "supported_answer_rate": 0.0,
+        "false_refusal": 0.0,
+        "judge_faithfulness": 0.75,
+    }
+    assert metrics.failures(scores) == [
+        "key_fact_accuracy",
+        "supported_answer_rate",
+        "judge_faithfulness",
+    ]
+    assert metrics.failures({"false_refusal": 1.0, "negative_rejection": None}) == ["false_refusal"]

@@ -191,20 +191,96 @@ def test_compare_lists_worse_cases_first_and_failing_first(tmp_path):
         compare.compare(tmp_path / "nothing", rows, summary)
 
 
-def test_dataset_that_names_its_own_documents(tmp_path, seeded_settings):
-    docs = tmp_path / "docs"
-    docs.mkdir()
+CITATION_FIELDS = {"n", "source", "title", "chunk_id", "text", "quote", "start", "end"}
+RETRIEVED_FIELDS = {"chunk_id", "source", "score", "text"}
+RESULT_FIELDS = {
+    "id",
+    "question",
+    "answer",
+    "refused",
+    "citations",
+    "retrieved",
+    "latency_ms",
+    "standalone_question",
+    "mode",
+    "notice",
+    "timings_ms",
+}
+
+
+@pytest.mark.slow
+def test_an_unseen_dataset_with_its_own_documents_through_the_cli(tmp_path, seeded_settings):
+    """A dataset the harness has never seen: _meta docs, and no reference_answer/tags/support."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    docs = tmp_path / "elsewhere" / "docs"  # named by the dataset, relative to it
+    docs.mkdir(parents=True)
     (docs / "note.txt").write_text(
         "星河公司成立于1999年，总部位于青岛，员工共有3200人。\n\n该公司主要生产海洋仪器。",
         encoding="utf-8",
     )
-    dataset = tmp_path / "other.jsonl"
+    cases = [
+        {"_meta": {"docs": "docs"}},
+        {
+            "id": "s1",
+            "question": "星河公司有多少员工？",
+            "key_facts": ["3200人"],
+            "support": [{"source": "note.txt", "quote": "员工共有3200人"}],
+        },
+        {"id": "s2", "question": "星河公司的总部在哪里？"},  # only the two required fields
+        {"id": "s3", "question": "它是哪一年成立的？", "history": ["星河公司有多少员工？"]},
+        {"id": "s4", "question": "星河公司的董事长是谁？", "answerable": False},
+    ]
+    dataset = tmp_path / "elsewhere" / "unseen.jsonl"
     dataset.write_text(
-        '{"_meta": {"docs": "docs"}}\n'
-        '{"id": "s1", "question": "星河公司有多少员工？", "key_facts": ["3200人"], '
-        '"support": [{"source": "note.txt", "quote": "员工共有3200人"}]}\n',
-        encoding="utf-8",
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8"
     )
-    assert runner.run(dataset=dataset, out=tmp_path / "out", settings=seeded_settings) == 0
-    (row,) = read_rows(tmp_path / "out")
-    assert row["metrics"]["hit@5"] == 1.0 and row["metrics"]["key_fact_accuracy"] == 1.0
+    out = tmp_path / "out"
+    cli = CliRunner()
+    bad = cli.invoke(app, ["eval", "--dataset", str(dataset), "--fail-under", "hit@3=0.5"])
+    assert bad.exit_code == 2 and "hit@5" in bad.output  # names the valid metrics
+    assert not out.exists()
+    result = cli.invoke(
+        app, ["eval", "--dataset", str(dataset), "--out", str(out), "--fail-under", "hit@5=1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= {
+        "results.jsonl",
+        "summary.json",
+        "report.md",
+        "report.html",
+    }
+    rows = read_rows(out)
+    assert [r["id"] for r in rows] == ["s1", "s2", "s3", "s4"]
+    for row in rows:
+        assert set(row) >= RESULT_FIELDS, RESULT_FIELDS - set(row)
+        assert row["mode"] == "extractive" and row["latency_ms"] > 0 and row["timings_ms"]
+        assert row["retrieved"] and all(set(r) >= RETRIEVED_FIELDS for r in row["retrieved"])
+        assert all(set(c) >= CITATION_FIELDS for c in row["citations"])
+        for c in row["citations"]:
+            assert c["text"][c["start"] : c["end"]] == c["quote"]
+    s1, s2, s3, s4 = rows
+    assert s1["metrics"]["hit@5"] == 1.0 and s1["metrics"]["key_fact_accuracy"] == 1.0
+    assert s1["metrics"]["supported_answer_rate"] == 1.0 and s1["citations"]
+    assert s1["retrieved"][0]["source"] == "note.txt"
+    assert s2["metrics"]["hit@5"] is None and s2["metrics"]["char_f1"] is None  # nothing to score
+    assert s3["standalone_question"] != s3["question"]  # the history was used
+    assert s4["metrics"]["negative_rejection"] is not None
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["docs"] == str(docs.resolve())
+    assert summary["project"]["by_tag"] == {} and summary["errors"] == 0
+    assert "note.txt" in summary["indexed_documents"]
+
+
+def test_html_highlights_support_and_underlines_the_cited_span():
+    from assistant.evaluation.report_html import highlight
+
+    text = "甲乙<丙>。一期规划 床位400张。"
+    got = highlight(text, ["一期规划床位400张"], [(0, 6)])
+    assert got.startswith("<u>甲乙&lt;丙&gt;。</u>")  # escaped, cited span underlined
+    assert "<mark>一期规划 床位400张</mark>" in got  # found across the whitespace
+    both = highlight("一期规划床位400张。", ["一期规划床位400张"], [(0, 4)])
+    assert both.startswith("<mark><u>一期规划</u></mark><mark>床位400张</mark>")
+    assert highlight("无关", ["一期规划床位400张"]) == "无关"

@@ -1,137 +1,110 @@
 """The naive pipeline the project is measured against.
 
 What a first LangChain tutorial builds: the raw files (decoded, not cleaned) split by
-`RecursiveCharacterTextSplitter` with its defaults (1000 characters, 200 overlap), dense
-top-4 from the same embeddings in a separate Chroma collection, and the same extractive
-answerer and citation check as the project, so the deltas measure chunking and retrieval.
+`RecursiveCharacterTextSplitter` at the tutorial's 1000 characters with 200 overlap, and
+dense top-4 from the same embeddings, in a separate Chroma index in a temporary folder.
+Everything after retrieval is the project's own `Assistant` (follow-up handling, refusal,
+the extractive or LLM answerer, citation check): only the retriever is swapped, so the
+deltas measure cleaning, chunking and hybrid retrieval, in either answer mode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from .. import prompts
-from ..answer import ExtractiveAnswerer
-from ..citations import verify
-from ..followup import expand
+from ..chain import Assistant
+from ..errors import IngestError
 from ..ingest import discover
 from ..lexical import BM25Index
 from ..loading import SUPPORTED_SUFFIXES, load_text
-from ..schema import Answer, Chunk, Retrieved
-from ..segmentation import is_chinese
-from ..settings import Settings
+from ..schema import Chunk, Retrieved, SourceDocument
+from ..store import Store
 
+CHUNK_SIZE = 1000  # the LangChain RAG tutorial's values (the class defaults are 4000/200)
+CHUNK_OVERLAP = 200
 TOP_K = 4
-COLLECTION = "naive-baseline"
 
 
-def split_files(docs: Path) -> list[Chunk]:
+def split_files(docs: Path) -> list[tuple[SourceDocument, list[Chunk]]]:
+    """Each supported file under `docs`, raw, with its naive chunks."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(add_start_index=True)  # 1000 / 200 characters
-    chunks: list[Chunk] = []
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
+    )
+    out = []
     for path in discover([docs]):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             continue
-        raw = load_text(path)
+        try:
+            raw = load_text(path)
+        except IngestError:  # the project's ingest skips these too
+            continue
         title = next((ln.strip() for ln in raw.splitlines() if ln.strip()), path.name)
-        for i, doc in enumerate(splitter.create_documents([raw])):
-            start = int(doc.metadata.get("start_index", 0))
-            cid = hashlib.sha1(f"{path.name}\x00{i}\x00{doc.page_content}".encode()).hexdigest()[
-                :20
-            ]
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        doc = SourceDocument(source=path.name, title=title, text=raw, content_hash=digest)
+        chunks = []
+        for i, piece in enumerate(splitter.create_documents([raw])):
+            start = int(piece.metadata.get("start_index", 0))
             chunks.append(
                 Chunk(
-                    id=cid,
+                    id=hashlib.sha1(f"{path.name}\x00{i}\x00{digest}".encode()).hexdigest()[:20],
                     source=path.name,
                     title=title,
-                    doc_hash="",
+                    doc_hash=digest,
                     index=i,
                     start=start,
-                    end=start + len(doc.page_content),
-                    text=doc.page_content,
+                    end=start + len(piece.page_content),
+                    text=piece.page_content,
                 )
             )
-    return chunks
+        out.append((doc, chunks))
+    return out
 
 
-class NaivePipeline:
-    def __init__(
-        self, settings: Settings, embeddings: Embeddings, docs: Path, workdir: Path
-    ) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaClientSettings
-        from langchain_chroma import Chroma
+class NaiveRetriever:
+    """Dense top-k from a store; the interface `Assistant` uses of `HybridRetriever`."""
 
-        self.settings = settings
-        self.chunks = split_files(docs)
-        client = chromadb.PersistentClient(
-            path=str(workdir), settings=ChromaClientSettings(anonymized_telemetry=False)
-        )
-        with contextlib.suppress(Exception):  # a fresh folder has none
-            client.delete_collection(COLLECTION)
-        self.vectors = Chroma(
-            collection_name=COLLECTION,
-            embedding_function=embeddings,
-            client=client,
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
-        if self.chunks:
-            self.vectors.add_texts(
-                [c.text for c in self.chunks],
-                metadatas=[c.metadata() for c in self.chunks],
-                ids=[c.id for c in self.chunks],
-            )
-        self.by_id = {c.id: c for c in self.chunks}
-        self.idf = BM25Index.build(self.chunks).idf  # term weights over the naive chunks
-        self.answerer = ExtractiveAnswerer(settings.answer)
+    def __init__(self, store: Store, embeddings: Embeddings, chunks: list[Chunk]) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.index = BM25Index.build(chunks)  # term weights for the answerer, not for retrieval
 
-    def retrieve(self, query: str) -> list[Retrieved]:
-        hits = self.vectors.similarity_search_with_score(query, k=TOP_K)
-        out = []
-        for rank, (doc, distance) in enumerate(hits):
-            chunk = (
-                self.by_id[doc.id]
-                if doc.id in self.by_id
-                else Chunk.from_record(doc.id or "", doc.page_content, doc.metadata)
-            )
-            sim = 1.0 - float(distance)  # cosine distance
-            out.append(Retrieved(chunk=chunk, score=sim, dense_score=sim, dense_rank=rank + 1))
-        return out
+    def invalidate(self) -> None:
+        pass
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        started = time.perf_counter()
-        query = expand(question.strip(), list(history or []))
-        lang = "zh" if is_chinese(question) else "en"
-        retrieved = self.retrieve(query.standalone)
-        t_answer = time.perf_counter()
-        seen = list(dict.fromkeys(r.chunk.title for r in retrieved[:3]))
-        wrap, sep = ("《{}》", "、") if lang == "zh" else ('"{}"', ", ")
-        refusal = prompts.render_text(
-            "refusal", lang, topics=sep.join(wrap.format(t) for t in seen)
-        )
-        draft = self.answerer.answer(query, retrieved, self.idf, refusal)
-        text, citations, claims = (
-            (draft.text, [], []) if draft.refused else verify(draft.text, retrieved, draft.picked)
-        )
-        now = time.perf_counter()
-        return Answer(
-            question=question,
-            standalone_question=query.standalone,
-            answer=text,
-            refused=draft.refused,
-            mode="extractive",
-            citations=citations,
-            claims=claims,
-            retrieved=retrieved,
-            timings_ms={
-                "retrieve": (t_answer - started) * 1000,
-                "answer": (now - t_answer) * 1000,
-                "total": (now - started) * 1000,
-            },
-        )
+    def bm25(self) -> BM25Index:
+        return self.index
+
+    def retrieve(self, query: str, timings: dict[str, float] | None = None) -> list[Retrieved]:
+        t0 = time.perf_counter()
+        vector = self.embeddings.embed_query(query)
+        t1 = time.perf_counter()
+        hits = self.store.dense_search(vector, TOP_K)
+        if timings is not None:
+            timings.update(embed=(t1 - t0) * 1000, dense=(time.perf_counter() - t1) * 1000)
+        return [
+            Retrieved(chunk=chunk, score=sim, dense_score=sim, dense_rank=rank)
+            for rank, (chunk, sim) in enumerate(hits, 1)
+        ]
+
+
+def naive_assistant(project: Assistant, docs: Path, workdir: Path) -> Assistant:
+    """The project's assistant (same settings, embeddings and chat model) over a naive index."""
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client = chromadb.PersistentClient(
+        path=str(workdir), settings=ChromaClientSettings(anonymized_telemetry=False)
+    )
+    store = Store(project.settings, project.embeddings, project.store.model_id, client=client)
+    files = split_files(docs)
+    for doc, chunks in files:
+        store.put_document(doc, chunks)
+    bot = Assistant(project.settings, store, project.embeddings, project.chat_model)
+    bot.retriever = NaiveRetriever(store, project.embeddings, [c for _, cs in files for c in cs])  # type: ignore[assignment]
+    return bot

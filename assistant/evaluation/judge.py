@@ -115,7 +115,7 @@ class Judge:
             "judge_faithfulness",
             lang,
             sources=sources,
-            question=row["question"],
+            question=_question(row),
             answer=row["answer"],
         )
         return self._scores(messages, "claims", "supported")
@@ -126,12 +126,17 @@ class Judge:
         messages = prompts.render(
             "judge_correctness",
             lang,
-            question=row["question"],
+            question=_question(row),
             reference=row.get("reference_answer", ""),
             facts=facts,
             answer=row["answer"],
         )
         return self._scores(messages, "facts", "present")
+
+
+def _question(row: dict) -> str:
+    """The question as the assistant understood it (a follow-up with its context)."""
+    return row.get("standalone_question") or row["question"]
 
 
 def _stats(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -141,14 +146,17 @@ def _stats(values: list[float | None]) -> tuple[float | None, float | None]:
     return statistics.fmean(got), (statistics.pstdev(got) if len(got) > 1 else 0.0)
 
 
-def apply(judge: Judge, rows: list[dict], console: Console | None = None) -> dict:
+def apply(
+    judge: Judge, rows: list[dict], console: Console | None = None, label: str = "judge   "
+) -> dict:
     """Judge every answer; adds `judge` and the judge_* metrics to each row; returns the run totals."""
+    calls, cached, parse_failures = judge.calls, judge.cached, judge.parse_failures
     per_repeat: dict[str, list[list[float]]] = {
         "faithfulness": [[] for _ in range(judge.repeats)],
         "correctness": [[] for _ in range(judge.repeats)],
     }
     with Progress(console=console or Console(stderr=True)) as bar:
-        task = bar.add_task("judge   ", total=len(rows))
+        task = bar.add_task(label, total=len(rows))
         for row in rows:
             result: dict = {}
             failures_before = judge.parse_failures
@@ -173,9 +181,9 @@ def apply(judge: Judge, rows: list[dict], console: Console | None = None) -> dic
     totals: dict = {
         "model": judge.model_name,
         "repeats": judge.repeats,
-        "calls": judge.calls,
-        "cached": judge.cached,
-        "parse_failures": judge.parse_failures,
+        "calls": judge.calls - calls,
+        "cached": judge.cached - cached,
+        "parse_failures": judge.parse_failures - parse_failures,
     }
     for name, repeats in per_repeat.items():
         means = [statistics.fmean(r) for r in repeats if r]

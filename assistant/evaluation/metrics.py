@@ -6,6 +6,9 @@ and [n] markers. A retrieved chunk is relevant to a support quote when it is fro
 file and holds the quote, or at least 60% of the quote's characters as one contiguous run
 (chunk boundaries can cut a quote). A metric that does not apply to a case is None and is
 left out of the means; answerable-only metrics are averaged over answerable cases.
+
+`failures()` lists the pass/fail checks a case misses; the graded scores (MRR, character
+F1, ROUGE-L) and `all_facts_rate` (the same as missing a key fact) are reported, not checked.
 """
 
 from __future__ import annotations
@@ -42,12 +45,20 @@ METRICS: dict[str, tuple[str, bool]] = {
     "citation_precision": ("cited chunks that hold support", True),
     "citation_recall": ("support quotes covered by a cited chunk", True),
     "grounding": ("answer sentences found in the chunks they cite", True),
+    "supported_answer_rate": ("answers citing a quote that holds a key fact or support", True),
     "negative_rejection": ("unanswerable questions refused", True),
     "false_refusal": ("answerable questions refused", False),
     "latency_p50_ms": ("median latency per question (ms)", False),
     "latency_p95_ms": ("95th percentile latency, in ms", False),
 }
+JUDGE_METRICS = {
+    "judge_faithfulness": ("LLM judge: share of answer claims the sources support", True),
+    "judge_correctness": ("LLM judge: share of reference facts the answer states", True),
+}
 CASE_METRICS = [m for m in METRICS if not m.startswith("latency")]
+GRADED = {"mrr@10", "all_facts_rate", "char_f1", "rouge_l"}  # reported per case, not checks
+CHECKS = [m for m in CASE_METRICS if m not in GRADED] + list(JUDGE_METRICS)
+LOWER_IS_BETTER = {m for m, (_, higher) in METRICS.items() if not higher}
 
 
 def normalise(text: str) -> str:
@@ -157,6 +168,27 @@ def citation_scores(case: Case, citations: list[dict], refused: bool) -> dict[st
     return {"citation_precision": precision, "citation_recall": recall}
 
 
+def supported_answer(case: Case, citations: list[dict], refused: bool) -> float | None:
+    """1.0 when an answered, answerable case cites a quote span holding a key fact or support.
+
+    A citation counts when it is not flagged unsupported, and its `quote` (the span, not the
+    whole chunk), normalised, contains a normalised key fact, or holds a support quote from
+    the same file (`holds_quote`: whole, or ≥60% of its characters contiguously).
+    """
+    if not case.answerable or refused or not (case.key_facts or case.support):
+        return None
+    facts = [f for f in (normalise(k) for k in case.key_facts) if f]
+    for c in citations:
+        if c.get("supported") is False:
+            continue
+        quote = c.get("quote", "")
+        if any(f in normalise(quote) for f in facts):
+            return 1.0
+        if any(relevant({"source": c.get("source"), "text": quote}, s) for s in case.support):
+            return 1.0
+    return 0.0
+
+
 def grounded(claim: str, chunk_text: str) -> bool:
     c, t = _chars(claim), _chars(chunk_text)
     if not c:
@@ -203,19 +235,20 @@ def score_case(case: Case, result: dict) -> dict[str, float | None]:
     scores.update(overlap_scores(case, answer, refused))
     scores.update(citation_scores(case, citations, refused))
     scores["grounding"] = grounding(answer, retrieved, refused)
+    scores["supported_answer_rate"] = supported_answer(case, citations, refused)
     scores["negative_rejection"] = None if case.answerable else float(refused)
     scores["false_refusal"] = float(refused) if case.answerable else None
     return scores
 
 
 def failures(scores: dict[str, float | None]) -> list[str]:
-    """The per-case checks a case fails (a perfect case fails none)."""
+    """The checks a case fails: a rate below 1 (above 0 for false_refusal); None is no check."""
     out = []
-    for name in CASE_METRICS:
-        value, higher = scores.get(name), METRICS[name][1]
+    for name in CHECKS:
+        value = scores.get(name)
         if value is None:
             continue
-        if (higher and value < 1.0) or (not higher and value > 0.0):
+        if value > 0.0 if name in LOWER_IS_BETTER else value < 1.0:
             out.append(name)
     return out
 

@@ -1,6 +1,6 @@
 """`assistant eval`: every case through the assistant (and the baseline), scored and reported.
 
-    load dataset ─ ingest its documents ─ ask each case ─ score ─ judge? ─ baseline? ─ write ─ gate
+    load dataset ─ ingest its documents ─ ask each case ─ score ─ baseline? ─ judge? ─ write ─ gate
 
 The run folder gets results.jsonl (one line per case: the answer as `Answer.to_json()`,
 latency, metric values, failed checks), summary.json, report.md and report.html, plus
@@ -10,7 +10,6 @@ baseline.jsonl with --baseline and compare.json with --compare.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -22,13 +21,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import AssistantError, ConfigError
+from ..ingest import discover
 from ..settings import PROJECT_DIR, Settings
 from . import compare as compare_mod
-from . import metrics, report
+from . import metrics, report, report_html
 from .dataset import Case, Dataset, load
 
 MAIN = [
     "hit@5",
+    "recall@5",
     "mrr@10",
     "key_fact_accuracy",
     "all_facts_rate",
@@ -37,20 +38,18 @@ MAIN = [
     "citation_precision",
     "citation_recall",
     "grounding",
+    "supported_answer_rate",
     "negative_rejection",
     "false_refusal",
     "latency_p50_ms",
     "latency_p95_ms",
 ]
-JUDGE_METRICS = {
-    "judge_faithfulness": ("LLM judge: share of answer claims the sources support", True),
-    "judge_correctness": ("LLM judge: share of reference facts the answer states", True),
-}
+JUDGE_REPEATS = 3
 
 
 def parse_bars(specs: Iterable[str], judge: bool = False) -> dict[str, float]:
     """`METRIC=VALUE` floors; unknown or lower-is-better metrics are an error naming the valid ones."""
-    known = {**metrics.METRICS, **(JUDGE_METRICS if judge else {})}
+    known = {**metrics.METRICS, **(metrics.JUDGE_METRICS if judge else {})}
     valid = sorted(m for m, (_, higher) in known.items() if higher)
     bars: dict[str, float] = {}
     for spec in specs:
@@ -111,6 +110,22 @@ def case_row(case: Case, result: dict, latency_ms: float, error: str | None = No
     }
 
 
+def failed_answer(case: Case) -> dict:
+    """The fields of `Answer.to_json()` for a question that raised an error (scored as no answer)."""
+    return {
+        "standalone_question": case.question,
+        "answer": "",
+        "refused": False,
+        "mode": None,
+        "model": None,
+        "notice": None,
+        "citations": [],
+        "unsupported_claims": [],
+        "retrieved": [],
+        "timings_ms": {},
+    }
+
+
 def ask_all(ask: Callable, cases: list[Case], label: str, console: Console) -> list[dict]:
     rows = []
     columns = (
@@ -129,10 +144,7 @@ def ask_all(ask: Callable, cases: list[Case], label: str, console: Console) -> l
             except AssistantError as exc:
                 if "no documents" in str(exc):
                     raise
-                error, result = (
-                    str(exc),
-                    {"answer": "", "refused": False, "citations": [], "retrieved": []},
-                )
+                error, result = str(exc), failed_answer(case)
             rows.append(case_row(case, result, (time.perf_counter() - started) * 1000, error))
             bar.update(task, advance=1, description=f"{label} {case.id}")
     return rows
@@ -147,7 +159,7 @@ def run(
     out: Path | None = None,
     fail_under: Iterable[str] = (),
     docs: Path | None = None,
-    judge_repeats: int | None = None,
+    judge_repeats: int = JUDGE_REPEATS,
     settings: Settings | None = None,
     console: Console | None = None,
 ) -> int:
@@ -166,36 +178,52 @@ def run(
             f"{what} needs an OpenAI-compatible endpoint: set OPENAI_API_KEY (any value for a local "
             "server) and OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama), and LLM_MODEL"
         )
-    out = Path(out) if out else Path("evals/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
     folder = docs_folder(ds, docs)
     if not folder.is_dir():
         raise ConfigError(
             f"the documents folder {folder} does not exist: pass --docs or add it to the dataset"
         )
+    if compare is not None:
+        compare_mod.load_run(Path(compare))  # a wrong folder fails now, not after the run
+    out = Path(out) if out else Path("evals/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
 
     bot = Assistant.from_settings(settings)
     ingested = bot.ingest([folder])
     console.print(f"documents in {folder}: {ingested.summary()}")
+    indexed = [r.source for r in bot.sources()]
+    extra = sorted(set(indexed) - {p.name for p in discover([folder])})
+    if extra:
+        console.print(
+            f"[yellow]note:[/] the index also holds {len(extra)} documents not in {folder} "
+            f"({', '.join(extra[:3])}{', …' if len(extra) > 3 else ''}); they take part in "
+            "retrieval. Set ASSISTANT_DATA_DIR to an empty folder to score on these documents alone."
+        )
     rows = ask_all(bot.ask, ds.cases, "project ", console)
+
+    base_rows = None
+    if baseline:
+        from .baseline import naive_assistant
+
+        with tempfile.TemporaryDirectory(
+            prefix="eval-baseline-", ignore_cleanup_errors=True
+        ) as tmp:
+            naive = naive_assistant(bot, folder, Path(tmp))
+            base_rows = ask_all(naive.ask, ds.cases, "baseline", console)
+            del naive
 
     judge_summary = None
     if judge:
         from .judge import Judge, apply
 
-        repeats = judge_repeats or int(os.environ.get("EVAL_JUDGE_REPEATS", "3"))
-        judge_summary = apply(
-            Judge(settings.llm, settings.cache_dir / "judge", repeats=repeats), rows, console
-        )
+        judge_ = Judge(settings.llm, settings.cache_dir / "judge", repeats=judge_repeats)
+        judge_summary = apply(judge_, rows, console)
+        if base_rows:
+            judge_summary["baseline"] = apply(judge_, base_rows, console, "judge baseline")
+        for row in rows + (base_rows or []):
+            row["failed"] = metrics.failures(row["metrics"])
 
-    base_rows = None
-    if baseline:
-        from .baseline import NaivePipeline
-
-        with tempfile.TemporaryDirectory(prefix="eval-baseline-") as tmp:
-            naive = NaivePipeline(settings, bot.embeddings, folder, Path(tmp))
-            base_rows = ask_all(naive.ask, ds.cases, "baseline", console)
-            del naive
+    if base_rows:
         for row, base in zip(rows, base_rows, strict=True):
             row["baseline"] = {
                 k: base[k] for k in ("answer", "refused", "metrics", "failed", "latency_ms")
@@ -208,10 +236,24 @@ def run(
         "cases": len(rows),
         "created": datetime.now().isoformat(timespec="seconds"),
         "model": settings.llm.model if mode == "llm" else None,
+        "indexed_documents": indexed,
+        "errors": sum(r["error"] is not None for r in rows),
+        "llm_fallbacks": sum(r.get("mode") == "extractive" and bool(r.get("notice")) for r in rows)
+        if mode == "llm"
+        else None,
         "project": metrics.summarise(rows),
         "baseline": metrics.summarise(base_rows) if base_rows else None,
         "judge": judge_summary,
     }
+    if summary["errors"]:
+        console.print(
+            f"[red]{summary['errors']} questions raised an error[/] (scored as no answer)"
+        )
+    if summary["llm_fallbacks"]:
+        console.print(
+            f"[yellow]{summary['llm_fallbacks']} answers fell back to extractive[/]: "
+            "the LLM call failed (see `notice` in results.jsonl)"
+        )
     if judge_summary:
         console.print(
             f"judge: {judge_summary['calls']} calls, {judge_summary['cached']} cached, "
@@ -252,7 +294,9 @@ def write(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     (out / "report.md").write_text(report.markdown(rows, summary, comparison), encoding="utf-8")
-    (out / "report.html").write_text(report.html_page(rows, summary, comparison), encoding="utf-8")
+    (out / "report.html").write_text(
+        report_html.html_page(rows, summary, comparison), encoding="utf-8"
+    )
 
 
 def summary_table(summary: dict) -> Table:
@@ -264,7 +308,7 @@ def summary_table(summary: dict) -> Table:
     if base:
         table.add_column("baseline", justify="right")
         table.add_column("Δ", justify="right")
-    names = MAIN + [m for m in JUDGE_METRICS if m in project]
+    names = MAIN + [m for m in metrics.JUDGE_METRICS if m in project]
     for name in names:
         value = project.get(name)
         cells = [name, report.fmt(name, value)]
