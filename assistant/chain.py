@@ -128,7 +128,7 @@ class Assistant:
             question=question,
             history=history,
             lang="zh" if is_chinese(question) else "en",
-            query=expand(question, history),
+            query=expand(question, history, self.retriever.bm25().vocab.__contains__),
         )
         turn = self.retrieval_chain.invoke(turn)
         t_answer = time.perf_counter()

@@ -19,6 +19,7 @@ from .segmentation import is_chinese, numbers, sentences
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 _CLAIM = re.compile(r".+?(?:[。!?;…\n]|\.(?=\s|$)|$)(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*", re.S)
+_PHRASE_END = re.compile(r"[,，;；:：。!?！？\n]")
 MIN_RECALL = 0.5
 MIN_SIMILARITY = 0.82
 
@@ -41,8 +42,9 @@ def find_support(
     if is_chinese(claim) or not similarity:
         grams = _bigrams(claim)
         best = max(windows, key=lambda w: (len(grams & _bigrams(chunk[w[0] : w[1]])), w[0] - w[1]))
-        recall = len(grams & _bigrams(chunk[best[0] : best[1]])) / max(len(grams), 1)
-        return numbers_ok and recall >= MIN_RECALL, best[0], best[1]
+        found = len(grams & _bigrams(chunk[best[0] : best[1]]))
+        start, end = _narrow(grams, found, claim_numbers, chunk, *best)
+        return numbers_ok and found / max(len(grams), 1) >= MIN_RECALL, start, end
     # another language: the numbers must match and the meaning must be close
     best = max(spans, key=lambda s: (len(claim_numbers & numbers(chunk[s[0] : s[1]])), -s[0]))
     return numbers_ok and similarity() >= MIN_SIMILARITY, best[0], best[1]
@@ -54,6 +56,31 @@ def _keep_valid(marker: re.Match, valid: range) -> str:
     if not kept:
         return ""
     return marker.group(0)[: marker.start(1) - marker.start(0)] + ", ".join(kept) + "]"
+
+
+def _narrow(
+    grams: set[str], found: int, claim_numbers: set[str], chunk: str, start: int, end: int
+) -> tuple[int, int]:
+    """The shortest run of phrases of chunk[start:end] that holds the claim's numbers and at
+    least half of the claim's bigrams the span holds: "一期规划床位400张", not the paragraph."""
+    cuts = [start] + [m.end() for m in _PHRASE_END.finditer(chunk, start, end)] + [end]
+    phrases = sorted({(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a})
+    wanted = claim_numbers & numbers(chunk[start:end])
+    best = (start, end)
+    for i, (a, _) in enumerate(phrases):
+        for _, b in phrases[i:]:
+            if b - a >= best[1] - best[0]:
+                break
+            text = chunk[a:b]
+            if wanted <= numbers(text) and 2 * len(grams & _bigrams(text)) >= found:
+                best = (a, b)
+                break
+    a, b = best
+    while a < b and (chunk[a].isspace() or _PHRASE_END.match(chunk[a])):
+        a += 1
+    while b > a and chunk[b - 1] in ",，;；:：、 \n":
+        b -= 1
+    return a, b
 
 
 def split_claims(text: str) -> list[tuple[str, list[int]]]:

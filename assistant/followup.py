@@ -8,6 +8,7 @@ with the earlier user questions; the answerer weights those terms at half.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .segmentation import is_chinese, terms
@@ -36,14 +37,21 @@ class Query:
         return weights
 
 
-def needs_context(question: str) -> bool:
+def needs_context(question: str, known: Callable[[str], bool] | None = None) -> bool:
+    """Whether a question leans on earlier turns: it points back (那/它/this...), or it is
+    short, unless every word of it is new to the index ("火星上有多少人居住？" starts a new
+    topic; the earlier questions would only lend it their answer)."""
+    if _ANAPHORA.search(question.strip()):
+        return True
     short = len(question) <= 12 if is_chinese(question) else len(question.split()) <= 5
-    return short or bool(_ANAPHORA.search(question.strip()))
+    words = terms(question)
+    return short and not (known and words and not any(known(t) for t in words))
 
 
-def expand(question: str, history: list[str]) -> Query:
-    """The offline standalone question: earlier questions prepended when the question needs them."""
+def expand(question: str, history: list[str], known: Callable[[str], bool] | None = None) -> Query:
+    """The offline standalone question: earlier questions prepended when the question needs them.
+    `known(term)`: whether the index holds the term."""
     history = [h.strip() for h in history if h and h.strip()]
-    if not history or not needs_context(question):
+    if not history or not needs_context(question, known):
         return Query(question=question, standalone=question)
     return Query(question=question, standalone=" ".join([*history[-2:], question]), history=history)

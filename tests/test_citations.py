@@ -131,3 +131,15 @@ def test_find_support_picks_the_right_sentence():
     ok, start, end = find_support("二期规划床位800张", CHUNK_1)
     assert ok
     assert "800张" in CHUNK_1[start:end]
+
+
+def test_quote_is_the_phrase_that_holds_the_claim_not_the_paragraph():
+    chunk = (
+        "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。"
+        "项目从立项到开工仅用时182天,一期规划床位400张,二期规划床位800张,一期预计于2026年投入运营。"
+    )
+    ok, start, end = find_support("瑞金医院金山院区一期规划床位400张。", chunk)
+    assert ok and chunk[start:end] == "一期规划床位400张"
+    # a claim with two numbers gets the run of phrases that holds both
+    ok, start, end = find_support("一期规划400张床位，预计2026年运营。", chunk)
+    assert ok and chunk[start:end].startswith("一期规划床位400张") and "2026年" in chunk[start:end]

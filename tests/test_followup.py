@@ -59,3 +59,13 @@ def test_standalone_question_is_left_alone():
 def test_no_history_or_blank_history():
     assert expand("那二期呢？", []).standalone == "那二期呢？"
     assert expand("那二期呢？", ["", "  "]).standalone == "那二期呢？"
+
+
+def test_a_short_question_on_a_topic_new_to_the_index_is_not_expanded():
+    history = ["瑞金医院金山院区一期规划多少张床位？"]
+    known = {"瑞金", "医院", "金山", "院区", "床位", "规划", "党委书记"}.__contains__
+    assert expand("火星上有多少人居住？", history, known).standalone == "火星上有多少人居住？"
+    # a short question the index knows something of still leans on the earlier one
+    assert expand("党委书记是谁？", history, known).history == history
+    # and one that points back always does
+    assert expand("它在火星上吗？", history, known).history == history
