@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .segmentation import is_chinese, terms
+from .segmentation import is_chinese, tag, terms
 
 _ANAPHORA = re.compile(
     r"^(那|那么|这|它|其|该|此|他们|她|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"
@@ -39,13 +39,13 @@ class Query:
 
 def needs_context(question: str, known: Callable[[str], bool] | None = None) -> bool:
     """Whether a question leans on earlier turns: it points back (那/它/this...), or it is
-    short, unless every word of it is new to the index ("火星上有多少人居住？" starts a new
+    short, unless every noun of it is new to the index ("火星上有多少人居住？" starts a new
     topic; the earlier questions would only lend it their answer)."""
     if _ANAPHORA.search(question.strip()):
         return True
     short = len(question) <= 12 if is_chinese(question) else len(question.split()) <= 5
-    words = terms(question)
-    return short and not (known and words and not any(known(t) for t in words))
+    nouns = [w for w, flag in tag(question) if flag.startswith("n") and len(w) >= 2]
+    return short and not (known and nouns and not any(known(n) for n in nouns))
 
 
 def expand(question: str, history: list[str], known: Callable[[str], bool] | None = None) -> Query:

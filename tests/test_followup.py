@@ -69,3 +69,5 @@ def test_a_short_question_on_a_topic_new_to_the_index_is_not_expanded():
     assert expand("党委书记是谁？", history, known).history == history
     # and one that points back always does
     assert expand("它在火星上吗？", history, known).history == history
+    # a question without a noun of its own leans on the earlier one ("哪天" is not a topic)
+    assert expand("是哪天开的？", history, known).history == history
