@@ -157,8 +157,12 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
 
 
 def _title(lines: list[str], source: str) -> str:
-    """The first real line, shortened when it is a whole paragraph."""
+    """The first real line. A document that opens with a sentence instead of a title gets
+    that sentence's first clause ("党的二十届三中全会指出…"), not the whole sentence."""
     if not lines:
         return source
     title = lines[0].strip(" -—")
+    if len(title) > 30 and title.endswith(("。", ".", "!", "?", "”")):
+        clause = re.split(r"[,，:：;；。]", title, maxsplit=1)[0]
+        return clause[:40] + "…"
     return title if len(title) <= 60 else title[:40] + "…"

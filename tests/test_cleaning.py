@@ -169,3 +169,11 @@ def test_every_seed_has_title_and_no_platform_boilerplate(prefix):
     assert doc.title and len(doc.title) <= 60
     assert "查看精彩图片" not in doc.text
     assert len(doc.text) > 1000
+
+
+def test_a_document_opening_with_a_sentence_is_titled_by_its_first_clause():
+    doc = clean_document(
+        "党的二十届三中全会指出,“要健全因地制宜发展新质生产力体制机制,健全促进实体经济和数字经济深度融合制度”。\n\n正文。",
+        "a.txt",
+    )
+    assert doc.title == "党的二十届三中全会指出…"
