@@ -1,5 +1,7 @@
 """A retrieval-augmented assistant for Chinese documents, with verified citations.
 
+Usage::
+
     from assistant import Assistant
     bot = Assistant.from_settings()
     answer = bot.ask("瑞金医院金山院区一期规划多少张床位？")

@@ -1,4 +1,4 @@
-"""The assistant: an LCEL chain from question to verified, cited answer.
+"""The assistant: from question to verified, cited answer.
 
     question ─ condense ─ retrieve (dense + BM25, RRF) ─ answer ─ verify citations ─ Answer
                   │                                        │
@@ -7,6 +7,10 @@
 The extractive answerer always runs first: its evidence decides refusal in both modes,
 so the LLM is never asked when the sources hold nothing relevant, and it is the answer
 when the LLM call fails (with a notice saying what to fix).
+
+With a chat model, the LLM stages are LCEL chains (prompt | model | parser, streamed).
+Offline, the same steps are called directly: importing LangChain's runnables costs 1.2 s,
+more than a third of a cold `assistant ask`, for no work the offline path needs.
 """
 
 from __future__ import annotations
@@ -19,9 +23,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from langchain_core.messages import HumanMessage, SystemMessage
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.runnables import RunnableLambda
 
 from . import prompts
 from .answer import Draft, ExtractiveAnswerer
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 
 def _messages(parts: list[tuple[str, str]]):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     return [SystemMessage(t) if role == "system" else HumanMessage(t) for role, t in parts]
 
 
@@ -67,8 +70,10 @@ class Assistant:
         self.extractive = ExtractiveAnswerer(settings.answer)
         self.chat_model = chat_model
         self._documents: tuple[object, Callable[[str], str]] = (None, lambda source: "")
-        self.retrieval_chain = RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
         if chat_model is not None:
+            from langchain_core.output_parsers import StrOutputParser
+            from langchain_core.runnables import RunnableLambda
+
             self.answer_chain = RunnableLambda(self._answer_prompt) | chat_model | StrOutputParser()
             self.condense_chain = (
                 RunnableLambda(self._condense_prompt) | chat_model | StrOutputParser()
@@ -130,7 +135,7 @@ class Assistant:
             lang="zh" if is_chinese(question) else "en",
             query=expand(question, history, self.retriever.bm25().vocab.__contains__),
         )
-        turn = self.retrieval_chain.invoke(turn)
+        turn = self._retrieve(self._condense(turn))
         t_answer = time.perf_counter()
         refusal = self._refusal(turn)
         draft = self.extractive.answer(turn.query, turn.retrieved, self._corpus(), refusal)

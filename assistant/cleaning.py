@@ -48,7 +48,9 @@ _FOOTER = re.compile(
     r"相关阅读|推荐阅读|延伸阅读|往期回顾|猜你喜欢)",
     re.IGNORECASE,
 )
-_LEADING_NOISE = re.compile(r"^(导语|摘要|编者按)\s*[:]\s*|^(本报记者|记者|通讯员)\s*[\u4e00-\u9fff]{2,3}\s*")
+_LEADING_NOISE = re.compile(
+    r"^(导语|摘要|编者按)\s*[:]\s*|^(本报记者|记者|通讯员)\s*[\u4e00-\u9fff]{2,3}\s*"
+)
 _IMAGE_LINE = re.compile(r"^打开.{0,8}查看(精彩)?图片$")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -11,7 +12,11 @@ import typer
 
 from .errors import AssistantError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask cited questions about your Chinese documents.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ask cited questions about your Chinese documents.",
+)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -29,7 +34,9 @@ def _assistant():
 
 
 @app.command("ingest")
-def ingest_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)")]) -> None:
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)")],
+) -> None:
     """Add documents to the index (unchanged files are skipped)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -41,7 +48,13 @@ def ingest_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folder
     files = discover(paths)
     if not files:
         fail("no files found under " + ", ".join(map(str, paths)))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("ingesting", total=len(files))
 
         def on_file(result) -> None:
@@ -49,6 +62,9 @@ def ingest_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folder
 
         try:
             report = bot.ingest(files, on_file)
+            if report.changed or report.repaired:
+                bar.update(task, description="indexing terms for BM25")
+                bot.retriever.bm25()  # built here, not on the first question
         except AssistantError as exc:
             fail(str(exc))
     for r in report.results:
@@ -64,7 +80,10 @@ def ingest_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folder
 @app.command()
 def ask(
     question: str,
-    history: Annotated[list[str] | None, typer.Option("--history", help="An earlier question (repeat, oldest first)")] = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option("--history", help="An earlier question (repeat, oldest first)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
@@ -105,7 +124,9 @@ def forget(source: str) -> None:
 
 
 @app.command()
-def reindex(paths: Annotated[list[Path], typer.Argument(help="Files or folders to index again")]) -> None:
+def reindex(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index again")],
+) -> None:
     """Delete the index and build it again (e.g. after changing the embedding model)."""
     from .embeddings import model_id
     from .settings import Settings
@@ -114,17 +135,17 @@ def reindex(paths: Annotated[list[Path], typer.Argument(help="Files or folders t
     settings = Settings()
     client = make_client(settings)
     for name in (settings.chroma.collection, f"{settings.chroma.collection}-docs"):
-        try:
+        with contextlib.suppress(Exception):
             client.delete_collection(name)
-        except Exception:
-            pass
     del client, Store, model_id
     ingest_cmd(paths)
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind (default UI_HOST, 127.0.0.1)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default UI_HOST, 127.0.0.1)")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default UI_PORT, 7860)")] = None,
 ) -> None:
     """Start the chat in a browser."""
@@ -138,19 +159,52 @@ def serve(
 
 @app.command("eval")
 def eval_cmd(
-    dataset: Annotated[Path, typer.Option(help="A JSONL question set")] = Path("evals/datasets/seeds_qa.jsonl"),
+    dataset: Annotated[Path, typer.Option(help="A JSONL question set")] = Path(
+        "evals/datasets/seeds_qa.jsonl"
+    ),
     mode: Annotated[str, typer.Option(help="extractive or llm")] = "extractive",
-    judge: Annotated[bool, typer.Option(help="Also score with an LLM judge (needs an endpoint)")] = False,
-    baseline: Annotated[bool, typer.Option(help="Also run the naive pipeline and report deltas")] = False,
-    compare: Annotated[Path | None, typer.Option(help="An earlier run's folder to compare with")] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write the run (default evals/runs/<time>)")] = None,
-    fail_under: Annotated[list[str] | None, typer.Option(help="METRIC=VALUE; exit 1 when below (repeat)")] = None,
+    judge: Annotated[
+        bool, typer.Option(help="Also score with an LLM judge (needs an endpoint)")
+    ] = False,
+    baseline: Annotated[
+        bool, typer.Option(help="Also run the naive pipeline and report deltas")
+    ] = False,
+    compare: Annotated[
+        Path | None, typer.Option(help="An earlier run's folder to compare with")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the run (default evals/runs/<time>)")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None, typer.Option(help="METRIC=VALUE; exit 1 when below (repeat)")
+    ] = None,
+    docs: Annotated[
+        Path | None,
+        typer.Option(help="The documents folder (default: the dataset's _meta, else seeds/)"),
+    ] = None,
+    judge_repeats: Annotated[
+        int, typer.Option(min=1, help="Judge each answer N times (mean and spread)")
+    ] = 3,
 ) -> None:
-    """Score answer quality on a question set and write a report."""
-    from .evaluation.runner import run
+    """Score answer quality on a question set and write a report (exit 1 below a --fail-under bar)."""
+    from .evaluation.runner import parse_bars, run
 
     try:
-        code = run(dataset=dataset, mode=mode, judge=judge, baseline=baseline, compare=compare, out=out, fail_under=fail_under or [])
+        parse_bars(fail_under or [], judge)
+    except AssistantError as exc:
+        fail(str(exc), 2)  # a misconfigured gate, told apart from a missed bar
+    try:
+        code = run(
+            dataset=dataset,
+            mode=mode,
+            judge=judge,
+            baseline=baseline,
+            compare=compare,
+            out=out,
+            fail_under=fail_under or [],
+            docs=docs,
+            judge_repeats=judge_repeats,
+        )
     except AssistantError as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -7,18 +7,22 @@ to fix; the chain shows it as the answer's notice and falls back to extractive m
 from __future__ import annotations
 
 import json
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, ModelError
 from .settings import LLMSettings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 
 def make_chat_model(settings: LLMSettings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     if settings.api_key is None:
-        raise ConfigError("LLM mode needs OPENAI_API_KEY (any value for a local server such as Ollama or vLLM)")
+        raise ConfigError(
+            "LLM mode needs OPENAI_API_KEY (any value for a local server such as Ollama or vLLM)"
+        )
     return ChatOpenAI(
         model=settings.model,
         api_key=settings.api_key,
@@ -50,7 +54,9 @@ def explain(exc: BaseException, settings: LLMSettings) -> ModelError:
         msg = f"cannot connect to {where}: check OPENAI_BASE_URL and that the server is running"
     elif isinstance(exc, openai.APIStatusError):
         msg = f"{where} answered HTTP {exc.status_code}: check the server's logs"
-    elif isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError):
+    elif isinstance(
+        exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError | KeyError
+    ):
         msg = f"{where} sent a malformed response ({type(exc).__name__}): check that it speaks the OpenAI chat API"
     else:
         msg = f"the LLM call failed ({type(exc).__name__}: {exc}): check OPENAI_BASE_URL and LLM_MODEL"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from langchain_core.embeddings import Embeddings
-
+from .embeddings import Embedder
 from .lexical import BM25Index, load_or_build
 from .schema import Retrieved
 from .segmentation import set_cache_dir
@@ -22,7 +21,7 @@ RECHECK_S = 5.0  # how often to notice documents another process added
 
 
 class HybridRetriever:
-    def __init__(self, store: Store, embeddings: Embeddings, settings: Settings) -> None:
+    def __init__(self, store: Store, embeddings: Embedder, settings: Settings) -> None:
         self.store = store
         self.embeddings = embeddings
         self.settings = settings
@@ -30,6 +29,7 @@ class HybridRetriever:
         self._bm25: BM25Index | None = None
         self._committed: set[tuple[str, str]] = set()
         self._fingerprint = ""
+        self._generation = ""
         self._checked = 0.0
         set_cache_dir(settings.cache_dir)  # jieba's tables load from there in ~0.3 s
 
@@ -42,14 +42,20 @@ class HybridRetriever:
         with self._lock:
             now = time.monotonic()
             if self._bm25 is None or now - self._checked > RECHECK_S:
-                manifest = self.store.manifest()
-                fingerprint = self.store.fingerprint(manifest)
-                if self._bm25 is None or fingerprint != self._fingerprint:
-                    self._bm25 = load_or_build(
-                        self.settings.cache_dir, fingerprint, lambda: self.store.iter_chunks(manifest)
-                    )
-                    self._committed = {(r.source, r.content_hash) for r in manifest.values()}
-                    self._fingerprint = fingerprint
+                # The generation token costs one read; the manifest, one row per document.
+                generation = self.store.generation()
+                if self._bm25 is None or not generation or generation != self._generation:
+                    manifest = self.store.manifest()
+                    fingerprint = self.store.fingerprint(manifest)
+                    if self._bm25 is None or fingerprint != self._fingerprint:
+                        self._bm25 = load_or_build(
+                            self.settings.cache_dir,
+                            fingerprint,
+                            lambda: self.store.iter_chunks(manifest),
+                        )
+                        self._committed = {(r.source, r.content_hash) for r in manifest.values()}
+                        self._fingerprint = fingerprint
+                    self._generation = generation
                 self._checked = now
             return self._bm25
 
@@ -65,7 +71,9 @@ class HybridRetriever:
         t3 = time.perf_counter()
         fused = self.fuse(dense, lexical)
         timings.update(
-            embed=(t1 - t0) * 1000, dense=(t2 - t1) * 1000, bm25=(t3 - t2) * 1000,
+            embed=(t1 - t0) * 1000,
+            dense=(t2 - t1) * 1000,
+            bm25=(t3 - t2) * 1000,
             fuse=(time.perf_counter() - t3) * 1000,
         )
         return fused[: cfg.top_n]
@@ -77,7 +85,10 @@ class HybridRetriever:
             c for c in dense if (c[0].source, c[0].doc_hash) in self._committed
         ):
             by_id[chunk.id] = Retrieved(
-                chunk=chunk, score=cfg.dense_weight / (cfg.rrf_k + rank + 1), dense_score=sim, dense_rank=rank + 1
+                chunk=chunk,
+                score=cfg.dense_weight / (cfg.rrf_k + rank + 1),
+                dense_score=sim,
+                dense_rank=rank + 1,
             )
         for rank, (chunk, _) in enumerate(lexical):
             hit = by_id.get(chunk.id)

@@ -1,4 +1,7 @@
-"""The index: Chroma through `langchain-chroma`, embedded on disk or a Chroma server.
+"""The index: Chroma, embedded on disk or a Chroma server.
+
+Chunks are written through `langchain-chroma`'s vector store; questions query the Chroma
+collection directly, so a cold `assistant ask` does not import LangChain (~1 s).
 
 Two collections: `<name>` holds the chunks with their vectors; `<name>-docs` is the
 manifest, one record per document (title, hash, chunk count, time, and the whole
@@ -10,18 +13,30 @@ deleted by `repair()`. So an ingest killed half-way never leaves a document half
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from langchain_core.embeddings import Embeddings
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, IndexMismatchError
 from .schema import Chunk, SourceDocument
 from .settings import Settings
 
-PAGE = 2000
+if TYPE_CHECKING:
+    from .embeddings import Embedder
+
+PAGE = 2000  # chunks per write
+READ_PAGE = 10000  # chunks per read: each page skips `offset` rows first
+# Chroma keeps up to `sync_threshold` writes in its log before it compacts them, and reads
+# that log on every write: with whole documents in the manifest, writing one record took
+# 0.2 s at 100 documents and 1.8 s at 500 (so an ingest grew with the square of the corpus).
+# The manifest's vectors are a 1-dimensional placeholder, so compacting at once is cheap:
+# 26 ms a record, whatever the count.
+DOCS_HNSW = {"sync_threshold": 2, "batch_size": 1}
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,7 @@ def make_client(settings: Settings):
 
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     cfg = settings.chroma
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if cfg.tenant:
         kwargs["tenant"] = cfg.tenant
     if cfg.database:
@@ -56,24 +71,27 @@ def make_client(settings: Settings):
                 "`chroma run --path DIR --port N`, or unset CHROMA_HOST to use the embedded index"
             ) from exc
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=client_settings, **kwargs)
+    return chromadb.PersistentClient(
+        path=str(settings.chroma_dir), settings=client_settings, **kwargs
+    )
 
 
 class Store:
-    def __init__(self, settings: Settings, embeddings: Embeddings, model_id: str, client=None) -> None:
-        from langchain_chroma import Chroma
-
+    def __init__(
+        self, settings: Settings, embeddings: Embedder, model_id: str, client=None
+    ) -> None:
         self.client = client or make_client(settings)
+        self.embeddings = embeddings
         self.model_id = model_id
         name = settings.chroma.collection
-        self.vectors = Chroma(
-            collection_name=name,
-            embedding_function=embeddings,
-            client=self.client,
-            collection_metadata={"embedding_model": model_id},
-            collection_configuration={"hnsw": {"space": "cosine"}},
+        # The collection as `langchain-chroma` would create it, without importing it: the
+        # query path needs only Chroma itself (see `vectors` for the LangChain view).
+        self.chunks = self.client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            metadata={"embedding_model": model_id},
+            configuration={"hnsw": {"space": "cosine"}},
         )
-        self.chunks = self.vectors._collection
         recorded = (self.chunks.metadata or {}).get("embedding_model")
         if recorded and recorded != model_id:
             raise IndexMismatchError(
@@ -82,7 +100,27 @@ class Store:
                 "`assistant reindex` to rebuild the index with the new model"
             )
         self.docs = self.client.get_or_create_collection(
-            f"{name}-docs", metadata={"embedding_model": "none"}, embedding_function=None
+            f"{name}-docs",
+            metadata={"embedding_model": "none"},
+            embedding_function=None,
+            configuration={"hnsw": DOCS_HNSW},
+        )
+        hnsw = self.docs.configuration.get("hnsw") or {}
+        if hnsw.get("sync_threshold") != DOCS_HNSW["sync_threshold"]:
+            with contextlib.suppress(Exception):  # an index made before: tuned once, in place
+                self.docs.modify(configuration={"hnsw": DOCS_HNSW})
+
+    @cached_property
+    def vectors(self):
+        """The chunk collection as a LangChain `Chroma` vector store (imported on first use)."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            collection_name=self.chunks.name,
+            embedding_function=self.embeddings,  # type: ignore[arg-type]  # structurally LangChain's Embeddings
+            client=self.client,
+            collection_metadata={"embedding_model": self.model_id},
+            collection_configuration={"hnsw": {"space": "cosine"}},
         )
 
     # --- reading -------------------------------------------------------------------
@@ -97,8 +135,26 @@ class Store:
                 chunks=int(m.get("chunks", 0)),
                 ingested_at=float(m.get("ingested_at", 0)),
             )
-            for i, m in zip(got["ids"], got["metadatas"] or [])
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
         }
+
+    def generation(self) -> str:
+        """A cheap token that changes whenever a document is added, changed or removed.
+
+        One collection read (its metadata, bumped by every write) and a count: readers poll
+        it instead of reading the whole manifest. "" when the index has no token yet (made
+        by an older version): callers then compare fingerprints as before.
+        """
+        try:
+            meta = self.client.get_collection(self.docs.name, embedding_function=None).metadata
+        except Exception:
+            return ""
+        token = (meta or {}).get("generation")
+        return f"{token}:{self.docs.count()}" if token else ""
+
+    def _bump_generation(self) -> None:
+        with contextlib.suppress(Exception):  # a reader then falls back to the fingerprint
+            self.docs.modify(metadata={"embedding_model": "none", "generation": uuid.uuid4().hex})
 
     def fingerprint(self, manifest: dict[str, DocRecord] | None = None) -> str:
         """Changes whenever any document is added, changed or removed."""
@@ -114,7 +170,9 @@ class Store:
             return None
         meta = got["metadatas"][0]
         return SourceDocument(
-            source=source, title=str(meta.get("title", "")), text=got["documents"][0],
+            source=source,
+            title=str(meta.get("title", "")),
+            text=got["documents"][0],
             content_hash=str(meta["content_hash"]),
         )
 
@@ -123,28 +181,55 @@ class Store:
         manifest = self.manifest() if manifest is None else manifest
         offset = 0
         while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            got = self.chunks.get(
+                include=["documents", "metadatas"], limit=READ_PAGE, offset=offset
+            )
+            for cid, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=False
+            ):
                 record = manifest.get(str(meta.get("source")))
                 if record and record.content_hash == meta.get("doc_hash"):
                     yield Chunk.from_record(cid, text, meta)
-            if len(got["ids"]) < PAGE:
+            if len(got["ids"]) < READ_PAGE:
                 return
-            offset += PAGE
+            offset += READ_PAGE
 
     def dense_search(self, vector: list[float], k: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - distance), best first."""
-        if self.chunks.count() == 0:
-            return []
-        got = self.chunks.query(
-            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
-        )
+        """Nearest chunks by cosine similarity (1 - distance), best first.
+
+        No `count()` first: that is a scan per question, and an empty collection
+        already answers with no results.
+        """
+        try:
+            got = self.chunks.query(
+                query_embeddings=[vector],
+                n_results=k,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception:
+            if self.chunks.count() == 0:  # a backend that refuses to search an empty index
+                return []
+            raise
         return [
             (Chunk.from_record(cid, text, meta), 1.0 - float(dist))
             for cid, text, meta, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
+                strict=False,
             )
         ]
+
+    def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        """The chunks with these ids (those that exist), by id."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        return {
+            cid: Chunk.from_record(cid, text, meta)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
+        }
 
     # --- writing -------------------------------------------------------------------
     def put_document(self, doc: SourceDocument, chunks: list[Chunk], file_hash: str = "") -> None:
@@ -152,27 +237,42 @@ class Store:
         for i in range(0, len(chunks), PAGE):
             batch = chunks[i : i + PAGE]
             self.vectors.add_texts(
-                [c.text for c in batch], metadatas=[c.metadata() for c in batch], ids=[c.id for c in batch]
+                [c.text for c in batch],
+                metadatas=[c.metadata() for c in batch],
+                ids=[c.id for c in batch],
             )
         self.docs.upsert(
             ids=[doc.source],
             documents=[doc.text],
             embeddings=[[1.0]],
-            metadatas=[{
-                "title": doc.title,
-                "content_hash": doc.content_hash,
-                "file_hash": file_hash,
-                "chunks": len(chunks),
-                "ingested_at": time.time(),
-            }],
+            metadatas=[
+                {
+                    "title": doc.title,
+                    "content_hash": doc.content_hash,
+                    "file_hash": file_hash,
+                    "chunks": len(chunks),
+                    "ingested_at": time.time(),
+                }
+            ],
         )
-        self.chunks.delete(where={"$and": [{"source": doc.source}, {"doc_hash": {"$ne": doc.content_hash}}]})
+        # The old version's chunks, found by source (an indexed lookup) and told apart by
+        # hash here: a `$ne` filter in Chroma reads every chunk, per document ingested.
+        got = self.chunks.get(where={"source": doc.source}, include=["metadatas"])
+        stale = [
+            cid
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if meta.get("doc_hash") != doc.content_hash
+        ]
+        for i in range(0, len(stale), PAGE):
+            self.chunks.delete(ids=stale[i : i + PAGE])
+        self._bump_generation()
 
     def remove(self, source: str) -> bool:
         """Forget a document: the manifest record first, so its chunks are orphans at once."""
         if not self.docs.get(ids=[source])["ids"]:
             return False
         self.docs.delete(ids=[source])
+        self._bump_generation()
         self.chunks.delete(where={"source": source})
         return True
 
@@ -187,14 +287,14 @@ class Store:
         orphans: list[str] = []
         offset = 0
         while True:
-            got = self.chunks.get(include=["metadatas"], limit=PAGE, offset=offset)
-            for cid, meta in zip(got["ids"], got["metadatas"]):
+            got = self.chunks.get(include=["metadatas"], limit=READ_PAGE, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=False):
                 record = manifest.get(str(meta.get("source")))
                 if not record or record.content_hash != meta.get("doc_hash"):
                     orphans.append(cid)
-            if len(got["ids"]) < PAGE:
+            if len(got["ids"]) < READ_PAGE:
                 break
-            offset += PAGE
+            offset += READ_PAGE
         for i in range(0, len(orphans), PAGE):
             self.chunks.delete(ids=orphans[i : i + PAGE])
         return len(orphans)
@@ -202,7 +302,5 @@ class Store:
     def reset(self) -> None:
         name = self.chunks.name
         for coll in (name, f"{name}-docs"):
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 self.client.delete_collection(coll)
-            except Exception:  # already gone
-                pass

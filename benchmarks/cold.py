@@ -1,50 +1,48 @@
-"""Cold start: `assistant ask --json` as a whole process, from start to answer (median of runs)."""
+"""Cold start: `assistant ask --json` as a whole process, from start to answer (median of runs).
+
+Wall time depends on what else the machine runs, so each run also records the process's
+own CPU time and peak memory (from wait4): on a busy machine CPU time is the steadier figure.
+"""
 
 from __future__ import annotations
 
 import json
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
-from .common import PY, ROOT, bench_env
+from .common import PY, bench_env, run_process
 
 ASSISTANT = str(Path(PY).with_name("assistant"))
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
-    t = time.perf_counter()
-    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    elapsed = time.perf_counter() - t
-    if out.returncode != 0:
-        raise RuntimeError(f"{cmd} failed: {out.stderr[-2000:]}")
-    return elapsed, out.stdout
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> dict:
+    """Median wall, CPU and peak RSS over `runs` runs, after one run that writes any caches."""
+    run_process(cmd, env)
+    got = [run_process(cmd, env) for _ in range(runs)]
+    return {
+        "ask_s": round(statistics.median(r.wall_s for r in got), 2),
+        "ask_s_all": [round(r.wall_s, 2) for r in got],
+        "cpu_s": round(statistics.median(r.cpu_s for r in got), 2),
+        "peak_rss_mb": round(statistics.median(r.peak_rss_mb for r in got), 1),
+        "stdout": got[-1].stdout,
+    }
 
 
 def _mode(data: Path, question: str, runs: int, pycache: Path | None) -> dict:
     env = bench_env(data, pycache)
-    _time([ASSISTANT, "ask", "--json", question], env)  # writes any caches a first run makes
-    walls, steps = [], []
-    for _ in range(runs):
-        wall, out = _time([ASSISTANT, "ask", "--json", question], env)
-        walls.append(wall)
-        steps.append(json.loads(out)["timings_ms"])
-    imports = [_time([PY, "-c", "import assistant.chain"], env)[0] for _ in range(runs)]
-    inside = {
-        k: round(statistics.median(s.get(k, 0.0) for s in steps), 1)
-        for k in ("embed", "bm25", "answer", "total")
+    out = measure([ASSISTANT, "ask", "--json", question], env, runs)
+    steps = json.loads(out.pop("stdout"))["timings_ms"]
+    imports = [run_process([PY, "-c", "import assistant.chain"], env) for _ in range(runs)]
+    out["import_chain_s"] = round(statistics.median(r.wall_s for r in imports), 2)
+    out["first_question_ms"] = {
+        k: round(steps.get(k, 0.0), 1) for k in ("embed", "dense", "bm25", "answer", "total")
     }
-    return {
-        "ask_s": round(statistics.median(walls), 2),
-        "ask_s_all": [round(w, 2) for w in walls],
-        "import_chain_s": round(statistics.median(imports), 2),
-        "first_question_ms": inside,
-    }
+    return out
 
 
 def run(data: Path, question: str, runs: int = 5) -> dict:
     """`bytecode_cached` is a normal install (the .pyc written once); `as_run_here` is this
-    environment as it is (PYTHONDONTWRITEBYTECODE=1 here: every module compiled each time)."""
+    environment as it is (when PYTHONDONTWRITEBYTECODE=1 and the venv holds no .pyc, every
+    module is compiled in every process)."""
     cached = _mode(data, question, runs, data.parent / "pycache")
     return {"runs": runs, **cached, "as_run_here": _mode(data, question, runs, None)}

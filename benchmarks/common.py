@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +34,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
     return round(s[k], 2)
 
 
@@ -98,6 +102,9 @@ def run_json(args: list[str], env: dict[str, str] | None = None, timeout: float 
 
 
 def dir_size_mb(path: Path) -> float:
+    """Size of a folder (or a file) in MB."""
+    if path.is_file():
+        return round(path.stat().st_size / 2**20, 1)
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
 
@@ -105,3 +112,40 @@ def tokens(texts: list[str]) -> int:
     from assistant.chunking import count_tokens
 
     return sum(count_tokens(t) for t in texts)
+
+
+@dataclass
+class Run:
+    """One child process: wall and CPU seconds, peak resident set, and its stdout."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run_process(cmd: list[str], env: dict[str, str], timeout: float = 600) -> Run:
+    """Run `cmd` to the end; CPU time and peak RSS are the child's own (from wait4)."""
+    if not hasattr(os, "wait4"):  # not POSIX: wall time only
+        t = time.perf_counter()
+        out = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=True
+        )
+        return Run(time.perf_counter() - t, 0.0, 0.0, out.stdout)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"{cmd} failed ({proc.returncode}): {tail}")
+        return Run(
+            wall_s=wall,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
+            stdout=out.read().decode("utf-8", "replace"),
+        )

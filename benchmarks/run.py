@@ -1,10 +1,13 @@
 """`make bench`: every benchmark of issue 5 in one run, a table, and a JSON file.
 
     python -m benchmarks.run [--sizes 1000,10000,100000] [--docs FOLDER] [--only warm,cold]
+                             [--scale-docs FOLDER] [--limit N] [--runs N] [--merge OLD.json]
 
 Sections: ingest (seeds or --docs, real e5), warm, cold, server (Chroma server),
-naive (the baseline pipeline), scale (synthetic corpus, fast hashed embedder).
-Results go to benchmarks/results/latest.json (rewritten after every section).
+naive (the evals' baseline pipeline), scale (generated news or --scale-docs, with a fast
+hashed embedder). Results go to benchmarks/results/latest.json (rewritten after every
+section) and a copy stamped with the time. The full run takes 30-60 minutes on two
+cores, most of it building the 100,000-chunk index; `--sizes 1000,10000` takes minutes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 from .common import QUESTIONS, ROOT, SEEDS, questions, run_json
+from .table import table
 
 SECTIONS = ("ingest", "warm", "cold", "server", "naive", "scale")
 RESULTS = ROOT / "benchmarks" / "results"
@@ -51,157 +55,6 @@ def machine() -> dict:
     }
 
 
-def _ratio(ours: float | None, naive: float | None) -> str:
-    return f"{ours / naive:.2f}x" if ours and naive else ""
-
-
-def table(r: dict) -> str:
-    rows: list[tuple[str, str, str, str, str]] = []  # figure, ours, naive, ratio, target
-
-    def add(name, ours, naive=None, target="", fmt="{:.1f}"):
-        if ours is None:
-            return
-        rows.append(
-            (
-                name,
-                fmt.format(ours),
-                fmt.format(naive) if naive is not None else "",
-                _ratio(ours, naive),
-                target,
-            )
-        )
-
-    g = r.get
-    ing, nv, w, c = g("ingest", {}), g("naive", {}), g("warm", {}), g("cold", {})
-    add(
-        "cold `assistant ask` (s)",
-        c.get("ask_s"),
-        nv.get("cold", {}).get("ask_s"),
-        _met(c.get("ask_s"), 3, "< 3 s"),
-        "{:.2f}",
-    )
-    add("  import assistant.chain (s)", c.get("import_chain_s"), fmt="{:.2f}")
-    here = c.get("as_run_here", {})
-    add(
-        "cold ask, no .pyc (PYTHONDONTWRITEBYTECODE) (s)",
-        here.get("ask_s"),
-        target=f"import {here.get('import_chain_s', 0):.2f} s",
-        fmt="{:.2f}",
-    )
-    add(
-        "warm ask first pass p50 (ms)",
-        w.get("first_pass_total", {}).get("p50"),
-        target=f"p95 {w.get('first_pass_total', {}).get('p95', 0):.1f}",
-    )
-    for k in ("embed", "dense", "bm25", "fuse", "answer", "verify"):
-        add(
-            f"  warm {k} p50 / p95 (ms)",
-            w.get(k, {}).get("p50"),
-            nv.get("warm", {}).get(k, {}).get("p50"),
-            f"p95 {w.get(k, {}).get('p95', 0):.1f}",
-        )
-    for p in ("p50", "p95"):
-        t = w.get("total", {}).get(p)
-        add(
-            f"warm ask total {p} (ms)",
-            t,
-            nv.get("warm", {}).get("total", {}).get(p),
-            _met(t, 50, "< 50 ms") if p == "p95" else "",
-        )
-    add(
-        "ingest end to end (tokens/s)",
-        ing.get("e2e_tokens_per_s"),
-        nv.get("ingest", {}).get("e2e_tokens_per_s"),
-    )
-    add("embedder alone (tokens/s)", ing.get("embedder_tokens_per_s"))
-    if "e2e_vs_embedder" in ing:
-        add(
-            "ingest / embedder rate",
-            ing["e2e_vs_embedder"],
-            target=_met(-ing["e2e_vs_embedder"], -0.8, ">= 0.80"),
-            fmt="{:.2f}",
-        )
-    add("ingest end to end (s)", ing.get("e2e_s"), nv.get("ingest", {}).get("e2e_s"), fmt="{:.2f}")
-    add(
-        "re-ingest unchanged (s)",
-        ing.get("reingest_unchanged_s"),
-        target=_met(ing.get("reingest_unchanged_s"), 1, "< 1 s"),
-        fmt="{:.3f}",
-    )
-    add("rebuild index from embedding cache (s)", ing.get("rebuild_from_cache_s"), fmt="{:.2f}")
-    sv = g("server", {}).get("query_ms", {})
-    for p in ("p50", "p95"):
-        add(
-            f"Chroma server: ask total {p} (ms)",
-            sv.get("total", {}).get(p),
-            target=_ratio(sv.get("total", {}).get(p), w.get("total", {}).get(p)) + " of embedded",
-        )
-    add(
-        "Chroma server: dense p50 (ms)",
-        sv.get("dense", {}).get("p50"),
-        target=_ratio(sv.get("dense", {}).get("p50"), w.get("dense", {}).get("p50"))
-        + " of embedded",
-    )
-    for s in g("scale", []):
-        n, b, q = s["build"]["chunks"], s["build"], s["query"]
-        big = s["build"]["target_chunks"] >= 100_000
-        add(
-            f"[{n} chunks] ask p50 / p95 (ms)",
-            q["query_ms"]["total"]["p50"],
-            target=f"p95 {q['query_ms']['total']['p95']:.1f}"
-            + (" " + _met(q["query_ms"]["total"]["p95"], 200, "< 200 ms") if big else ""),
-        )
-        add(
-            f"[{n} chunks]   dense / bm25 p95 (ms)",
-            q["query_ms"]["dense"]["p95"],
-            target=f"bm25 {q['query_ms']['bm25']['p95']:.1f}",
-        )
-        add(
-            f"[{n} chunks] index build (s)",
-            b["index_build_s"],
-            target=f"{b['index_chunks_per_s']:.0f} chunks/s",
-        )
-        add(
-            f"[{n} chunks] BM25 build / load (s)",
-            b["bm25_build_s"],
-            target=f"load {q['bm25_load_s']:.2f}",
-            fmt="{:.2f}",
-        )
-        add(f"[{n} chunks] re-ingest unchanged (s)", b["reingest_unchanged_s"], fmt="{:.2f}")
-        add(
-            f"[{n} chunks] disk (MB)",
-            b["disk_mb"]["total"],
-            target=f"chroma {b['disk_mb']['chroma']}, bm25 {b['disk_mb']['bm25']}, cache {b['disk_mb']['embedding_cache']}",
-        )
-        peak = max(b["peak_rss_mb"], q["peak_rss_mb"])
-        add(
-            f"[{n} chunks] peak RSS build / query (MB)",
-            b["peak_rss_mb"],
-            target=f"query {q['peak_rss_mb']:.0f}"
-            + (" " + _met(peak, 2048, "< 2 GB") if big else ""),
-            fmt="{:.0f}",
-        )
-    widths = [
-        max(len(row[i]) for row in rows + [("figure", "ours", "naive", "ratio", "target / note")])
-        for i in range(5)
-    ]
-    lines = []
-    for row in [("figure", "ours", "naive", "ratio", "target / note"), *rows]:
-        lines.append(
-            "  ".join(
-                cell.ljust(widths[i]) if i in (0, 4) else cell.rjust(widths[i])
-                for i, cell in enumerate(row)
-            )
-        )
-    return "\n".join(lines)
-
-
-def _met(value, limit, text: str) -> str:
-    if value is None:
-        return text
-    return f"{text}: {'met' if value < limit else 'NOT met'}"
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -212,6 +65,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     ap.add_argument(
         "--questions", type=Path, default=QUESTIONS, help="JSONL with a `question` field"
+    )
+    ap.add_argument(
+        "--scale-docs",
+        type=Path,
+        default=None,
+        help="run the scale section on this folder instead of generated corpora (--sizes ignored)",
     )
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     ap.add_argument("--runs", type=int, default=5, help="cold-start runs (median)")
@@ -237,8 +96,11 @@ def main(argv: list[str] | None = None) -> dict:
         "questions": len(qs),
         "sections": only,
         "notes": {
-            "scale_embedder": "scale runs use a hashed character-bigram embedder (384 dims), not e5: they measure everything but the embedding",
-            "naive": "naive = RecursiveCharacterTextSplitter defaults over raw files + dense-only top-4 via langchain-chroma, same e5 model (benchmarks/naive.py)",
+            "scale_embedder": "scale runs use a hashed character-bigram embedder (384 dims), not e5:"
+            " they measure everything but the embedding",
+            "naive": "naive = the evals' baseline: raw files, RecursiveCharacterTextSplitter"
+            " 1000/200, same e5 model, dense top-4 (benchmarks/naive.py); its cold start is a"
+            " tutorial process that retrieves and composes no answer",
         },
     }
     if args.merge:
@@ -289,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
                     ["-m", "benchmarks.run_part", "naive-ingest", str(args.docs), str(data)]
                 )
             }
-            out["warm"] = naive.warm(data, qs)
+            out["warm"] = naive.warm(args.docs, data, qs)
             out["cold"] = naive.cold(data, qs[0], args.runs)
             return out
 
@@ -297,12 +159,15 @@ def main(argv: list[str] | None = None) -> dict:
 
         def scale() -> list[dict]:
             out = []
-            for size in sizes:
+            for size in [0] if args.scale_docs else sizes:
+                what = args.scale_docs or f"{size} chunks"
+                print(f"[bench]   scale: {what} ...", flush=True)
                 d = work / f"scale-{size}"
                 t = time.perf_counter()
-                build = run_json(
-                    ["-m", "benchmarks.scale", "build", str(size), str(d), str(args.limit)]
-                )
+                build_args = ["build", str(size), str(d), str(args.limit)]
+                if args.scale_docs:
+                    build_args.append(str(args.scale_docs))
+                build = run_json(["-m", "benchmarks.scale", *build_args])
                 query = run_json(
                     ["-m", "benchmarks.scale", "query", str(size), str(d), str(args.limit)]
                 )
@@ -318,6 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+    result["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["table"] = table(result).splitlines()
     save()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -325,7 +191,13 @@ def main(argv: list[str] | None = None) -> dict:
         shutil.copy(args.out, RESULTS / f"bench-{stamp}.json")
     print()
     print(table(result))
-    print(f"\n(scale rows: {result['notes']['scale_embedder']})")
+    m = result["machine"]
+    print(
+        f"\n{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, {m['date']}"
+    )
+    print(f"load average at start {m['load_avg_at_start']}, at end {m['load_avg_at_end']}")
+    print(f"scale rows: {result['notes']['scale_embedder']}")
+    print(f"naive: {result['notes']['naive']}")
     print(f"written: {args.out}")
     return result
 

@@ -14,9 +14,8 @@ import hashlib
 import time
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
-
 from ..chain import Assistant
+from ..embeddings import Embedder
 from ..errors import IngestError
 from ..ingest import discover
 from ..lexical import BM25Index
@@ -69,7 +68,7 @@ def split_files(docs: Path) -> list[tuple[SourceDocument, list[Chunk]]]:
 class NaiveRetriever:
     """Dense top-k from a store; the interface `Assistant` uses of `HybridRetriever`."""
 
-    def __init__(self, store: Store, embeddings: Embeddings, chunks: list[Chunk]) -> None:
+    def __init__(self, store: Store, embeddings: Embedder, chunks: list[Chunk]) -> None:
         self.store = store
         self.embeddings = embeddings
         self.index = BM25Index.build(chunks)  # term weights for the answerer, not for retrieval
