@@ -15,7 +15,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-ENV_PREFIXES = ("ASSISTANT_", "LLM_", "OPENAI_", "EMBEDDINGS_", "CHROMA_", "CHUNK_", "RETRIEVAL_", "ANSWER_", "UI_")
+ENV_PREFIXES = (
+    "ASSISTANT_",
+    "LLM_",
+    "OPENAI_",
+    "EMBEDDINGS_",
+    "CHROMA_",
+    "CHUNK_",
+    "RETRIEVAL_",
+    "ANSWER_",
+    "UI_",
+)
 
 
 def _loopback(address) -> bool:

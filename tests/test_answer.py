@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fakes.chunks import make_hit
+
 from assistant.answer import ExtractiveAnswerer
 from assistant.evidence import Corpus
 from assistant.followup import expand
-from assistant.schema import Chunk, Retrieved
+from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
 
 SEED_002 = "002_d8907abf42b39ccd.txt"
@@ -17,17 +19,7 @@ OTHER = "姑苏区加快推进数字产业化和产业数字化,构筑数字经�
 
 
 def hit(n: int, text: str, dense: float = 0.9, source: str | None = None) -> Retrieved:
-    c = Chunk(
-        id=f"id{n}",
-        source=source or f"{n}.txt",
-        title="",
-        doc_hash="h",
-        index=0,
-        start=0,
-        end=len(text),
-        text=text,
-    )
-    return Retrieved(chunk=c, score=1.0 / n, dense_score=dense)
+    return make_hit(n, text, dense=dense, source=source)
 
 
 def corpus_of(retrieved, idf: dict[str, float] | None = None) -> Corpus:

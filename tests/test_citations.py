@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fakes.chunks import make_hit
+
 from assistant.answer import Picked
 from assistant.citations import find_support, split_claims, verify
-from assistant.schema import Chunk, Retrieved
+from assistant.schema import Retrieved
 
 CHUNK_1 = (
     "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。"
@@ -14,17 +16,7 @@ CHUNK_2 = "2023年,瑞金医院申请专利近400件,获得专利授权约320件
 
 
 def hit(n: int, text: str) -> Retrieved:
-    c = Chunk(
-        id=f"id{n}",
-        source=f"{n}.txt",
-        title=f"标题{n}",
-        doc_hash="h",
-        index=0,
-        start=100 * n,
-        end=100 * n + len(text),
-        text=text,
-    )
-    return Retrieved(chunk=c, score=1.0 / n)
+    return make_hit(n, text, title=f"标题{n}", start=100 * n)
 
 
 RETRIEVED = [hit(1, CHUNK_1), hit(2, CHUNK_2)]

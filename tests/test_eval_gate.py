@@ -17,31 +17,46 @@ from assistant.evaluation import report, runner
 
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 
+# measured 2026-11-23, offline extractive, after the refusal rebuild (see CHANGELOG.md)
 SEEDS_QA = {
     "hit@5": 0.95,  # measured 0.987
     "recall@5": 0.92,  # measured 0.955
     "mrr@10": 0.86,  # measured 0.893
-    "key_fact_accuracy": 0.83,  # measured 0.863
-    "all_facts_rate": 0.79,  # measured 0.821
-    "char_f1": 0.29,  # measured 0.324
-    "rouge_l": 0.28,  # measured 0.310
-    "citation_precision": 0.81,  # measured 0.842
-    "citation_recall": 0.83,  # measured 0.868
+    "key_fact_accuracy": 0.88,  # measured 0.909
+    "all_facts_rate": 0.84,  # measured 0.872
+    "char_f1": 0.28,  # measured 0.315
+    "rouge_l": 0.27,  # measured 0.302
+    "citation_precision": 0.75,  # measured 0.787
+    "citation_recall": 0.87,  # measured 0.908
     "grounding": 0.97,  # measured 1.000
+    "supported_answer_rate": 0.94,  # measured 0.974
     "negative_rejection": 0.77,  # measured 0.800
 }
 
-# TODO: fill in the bars once heldout_qa.jsonl is written and measured (about 0.03 under
-# the measured figures). While this is empty the held-out set runs and prints its figures
-# but gates nothing; it is skipped while the file is absent.
-HELDOUT_QA: dict[str, float] = {}
+HELDOUT_QA = {
+    "hit@5": 0.93,  # measured 0.964
+    "recall@5": 0.91,  # measured 0.945
+    "mrr@10": 0.83,  # measured 0.861
+    "key_fact_accuracy": 0.86,  # measured 0.891
+    "all_facts_rate": 0.84,  # measured 0.873
+    "char_f1": 0.22,  # measured 0.252
+    "rouge_l": 0.21,  # measured 0.238
+    "citation_precision": 0.71,  # measured 0.739
+    "citation_recall": 0.86,  # measured 0.895
+    "grounding": 0.97,  # measured 1.000
+    "supported_answer_rate": 0.91,  # measured 0.944
+    "negative_rejection": 0.80,  # measured 0.833
+}
 
 GATES: dict[str, dict[str, float]] = {
     "seeds_qa.jsonl": SEEDS_QA,
     "heldout_qa.jsonl": HELDOUT_QA,
 }
-# lower is better, so a ceiling rather than a --fail-under bar (TODO: heldout_qa.jsonl)
-MAX_FALSE_REFUSAL = {"seeds_qa.jsonl": 0.08}  # measured 0.051
+# lower is better, so a ceiling rather than a --fail-under bar
+MAX_FALSE_REFUSAL = {
+    "seeds_qa.jsonl": 0.06,  # measured 0.026
+    "heldout_qa.jsonl": 0.05,  # measured 0.018
+}
 
 
 @pytest.mark.slow

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+from fakes.chunks import make_chunk
+
 from assistant.lexical import BM25Index, load_or_build
 from assistant.schema import Chunk
 
 
 def chunk(i: int, text: str) -> Chunk:
-    return Chunk(
-        id=f"c{i}",
-        source=f"s{i}.txt",
-        title="",
-        doc_hash="h",
-        index=0,
-        start=0,
-        end=len(text),
-        text=text,
-    )
+    return make_chunk(text, id=f"c{i}", source=f"s{i}.txt")
 
 
 CHUNKS = [
