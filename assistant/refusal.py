@@ -7,6 +7,8 @@ Never from a model's own knowledge. For a Chinese question, three checks:
 2. Constraints: the proper nouns (北京协和医院), distinguishing words (二期) and numbered
    terms (三期, 2019年) of the question restrict what it asks about; each must appear in
    the documents the sources come from. A question about 三期 is not answered by 一期.
+   Only dictionary words count as proper nouns: the names jieba guesses for words it does
+   not know are too often wrong (张床 in "多少张床" tagged a name, 锡城 for 无锡).
 3. Fact clauses: a clause that asks for a number, a date or a person ("有多少张床位",
    "哪一年", "院长是谁") needs a sentence holding a value of that kind that, with its
    chunk, covers what the clause asks about (the near miss: the hospital is there, its
@@ -30,7 +32,7 @@ from . import evidence
 from .evidence import Corpus, Sentence
 from .followup import Query
 from .schema import Retrieved
-from .segmentation import GENERIC_NOUNS, STOPWORDS, is_chinese, tag, terms
+from .segmentation import GENERIC_NOUNS, STOPWORDS, in_dictionary, is_chinese, tag, terms
 from .settings import AnswerSettings
 
 NUMBER_Q = re.compile(
@@ -45,6 +47,7 @@ _WHO_Q = re.compile(r"谁|哪位|叫什么|名字")
 # a lone 一 with a classifier is mostly an article ("一条新消息"), not a count
 HAS_NUMBER = re.compile(
     r"\d|(?!一[个项家位名张大所座条种次件篇])[一二两三四五六七八九十百千万]+[余多]?[个项家位名张大所座条种次亿万元件篇亩]"
+    r"|[第一二两三四五六七八九十百千万半]+[余多]?(?:天|小时|分钟|秒|周|星期|个月|年)"  # 多久: durations
 )
 HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|去年|今年|明年")
 _FACT_KINDS: tuple[tuple[re.Pattern, re.Pattern | None], ...] = (
@@ -102,7 +105,7 @@ def missing_constraints(question: str, text: str) -> list[str]:
         w
         for w, flag in tag(question)
         if len(w) >= 2
-        and (flag in _PROPER or flag == "b" or _NUMBERED.search(w))
+        and ((flag in _PROPER and in_dictionary(w)) or flag == "b" or _NUMBERED.search(w))
         and w not in GENERIC_NOUNS
         and w not in STOPWORDS
     ]
@@ -132,7 +135,7 @@ def fact_clauses(query: Query, corpus: Corpus) -> list[FactClause]:
 
 
 def _proper(text: str) -> list[str]:
-    return [w for w, flag in tag(text) if flag in _PROPER and len(w) >= 2]
+    return [w for w, flag in tag(text) if flag in _PROPER and len(w) >= 2 and in_dictionary(w)]
 
 
 def _kind(clause: str) -> list[re.Pattern | None]:

@@ -57,6 +57,14 @@ def tag(text: str) -> list[tuple[str, str]]:
     return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text)]
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether jieba knows `word` from its dictionary (not a guess of its HMM)."""
+    import jieba
+
+    _jieba()
+    return bool(jieba.dt.FREQ.get(word))
+
+
 # jieba's load costs ~4 s per process: its prefix dictionary (a marshal cache in /tmp), the
 # HMM tables of finalseg and posseg (huge Python modules), and posseg's word tags, which its
 # import parses from dict.txt. The same objects, pickled once into one file, load in ~0.3 s.

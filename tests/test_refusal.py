@@ -93,3 +93,17 @@ def test_fact_clauses_split_a_question_by_what_each_part_asks():
     assert "营收" in clauses[0].weights and "营收" not in clauses[1].weights
     # a list question ("哪几个") asks for no number
     assert fact_clauses(expand("细胞治疗主要往哪几个方向发力？", []), corpus) == []
+
+
+def test_a_name_jieba_only_guesses_is_not_a_constraint():
+    # jieba's HMM cuts "多少张床" into 多少/张床 and tags 张床 a name; only dictionary
+    # words count as names, so the question is not refused for lacking "张床"
+    question = "瑞金医院紧急医学救治中心设多少张床？"
+    assert missing_constraints(question, EMERGENCY.lower()) == []
+    assert not refused(question, [hit(1, EMERGENCY)])
+    assert missing_constraints("北京协和医院有多少张床？", EMERGENCY.lower()) == ["北京协和医院"]
+
+
+@pytest.mark.parametrize("text", ["术后第二天即可出院", "只用了半年", "历时三个月", "182天"])
+def test_a_duration_answers_how_long(text):
+    assert HAS_NUMBER.search(text)
