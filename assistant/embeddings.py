@@ -142,17 +142,17 @@ class _GuardedEmbeddings:
         self.inner = inner
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        try:
-            return self.inner.embed_documents(texts)
-        except Exception as exc:  # openai raises many types; all mean the same to the user
-            raise ModelError(
-                f"the embeddings endpoint failed ({type(exc).__name__}: {exc}); check EMBEDDINGS_BASE_URL and EMBEDDINGS_API_KEY"
-            ) from exc
+        return self._call(self.inner.embed_documents, texts)
 
     def embed_query(self, text: str) -> list[float]:
+        return self._call(self.inner.embed_query, text)
+
+    @staticmethod
+    def _call(method, arg):
         try:
-            return self.inner.embed_query(text)
-        except Exception as exc:
+            return method(arg)
+        except Exception as exc:  # openai raises many types; all mean the same to the user
             raise ModelError(
-                f"the embeddings endpoint failed ({type(exc).__name__}: {exc}); check EMBEDDINGS_BASE_URL and EMBEDDINGS_API_KEY"
+                f"the embeddings endpoint failed ({type(exc).__name__}: {exc}); "
+                "check EMBEDDINGS_BASE_URL and EMBEDDINGS_API_KEY"
             ) from exc

@@ -22,7 +22,6 @@ import sqlite3
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
-from contextvars import ContextVar
 from itertools import count
 from pathlib import Path
 
@@ -104,14 +103,18 @@ class BM25Index:
         self._indptr = retriever.scores["indptr"] if self.size else np.zeros(1, dtype=np.int64)
 
     @classmethod
-    def build(cls, chunks: list[Chunk]) -> BM25Index:
+    def build(cls, chunks: list[Chunk], term_cache: Path | None = None) -> BM25Index:
+        """`term_cache`: a folder for the terms of chunk texts by content (none: segment all)."""
         import bm25s
         from bm25s.tokenization import Tokenized
 
         # Terms become ids as they come: 100,000 chunks of terms as lists of shared ints
         # take a fraction of the memory of lists of strings. Scores do not depend on ids.
         vocab: defaultdict[str, int] = defaultdict(count().__next__)  # a new term, the next id
-        ids = [[vocab[t] for t in toks or [EMPTY]] for toks in _terms_of([c.text for c in chunks])]
+        ids = [
+            [vocab[t] for t in toks or [EMPTY]]
+            for toks in _terms_of([c.text for c in chunks], term_cache)
+        ]
         retriever = bm25s.BM25()
         if chunks:
             retriever.index(Tokenized(ids=ids, vocab=dict(vocab)), show_progress=False)
@@ -171,9 +174,6 @@ class BM25Index:
 
 
 # --- the terms of chunk texts, cached by content ---------------------------------------
-_term_cache: ContextVar[Path | None] = ContextVar("bm25_term_cache", default=None)
-
-
 def _segmenter_version() -> str:
     """Changes when jieba or the term rules change, so cached terms are never stale."""
     from importlib.metadata import version
@@ -184,9 +184,8 @@ def _segmenter_version() -> str:
     return hashlib.sha256(version("jieba").encode() + b"\0" + source).hexdigest()[:12]
 
 
-def _terms_of(texts: list[str]) -> Iterator[list[str]]:
-    """`terms(text)` for each text, from the terms cache when one is set (see `load_or_build`)."""
-    root = _term_cache.get()
+def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
+    """`terms(text)` for each text, from the terms cache in `root` when there is one."""
     if root is None:
         yield from (terms(t) for t in texts)
         return
@@ -236,11 +235,7 @@ def load_or_build(cache_root: Path, fingerprint: str, chunks_fn) -> BM25Index:
         except (OSError, ValueError, KeyError, TypeError):
             shutil.rmtree(directory, ignore_errors=True)  # a damaged cache is rebuilt
     cache_root.mkdir(parents=True, exist_ok=True)
-    token = _term_cache.set(cache_root)
-    try:
-        index = BM25Index.build(list(chunks_fn()))
-    finally:
-        _term_cache.reset(token)
+    index = BM25Index.build(list(chunks_fn()), term_cache=cache_root)
     for old in cache_root.glob("bm25-*"):
         if old.name != directory.name:
             shutil.rmtree(old, ignore_errors=True)

@@ -105,7 +105,7 @@ def missing_constraints(question: str, text: str) -> list[str]:
         w
         for w, flag in tag(question)
         if len(w) >= 2
-        and ((flag in _PROPER and in_dictionary(w)) or flag == "b" or _NUMBERED.search(w))
+        and (_is_name(w, flag) or flag == "b" or _NUMBERED.search(w))
         and w not in GENERIC_NOUNS
         and w not in STOPWORDS
     ]
@@ -135,7 +135,12 @@ def fact_clauses(query: Query, corpus: Corpus) -> list[FactClause]:
 
 
 def _proper(text: str) -> list[str]:
-    return [w for w, flag in tag(text) if flag in _PROPER and len(w) >= 2 and in_dictionary(w)]
+    return [w for w, flag in tag(text) if _is_name(w, flag)]
+
+
+def _is_name(word: str, flag: str) -> bool:
+    """A proper noun jieba knows from its dictionary (its HMM's guesses are too often wrong)."""
+    return flag in _PROPER and len(word) >= 2 and in_dictionary(word)
 
 
 def _kind(clause: str) -> list[re.Pattern | None]:

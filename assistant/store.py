@@ -221,16 +221,6 @@ class Store:
             )
         ]
 
-    def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
-        """The chunks with these ids (those that exist), by id."""
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        return {
-            cid: Chunk.from_record(cid, text, meta)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
-        }
-
     # --- writing -------------------------------------------------------------------
     def put_document(self, doc: SourceDocument, chunks: list[Chunk], file_hash: str = "") -> None:
         """Chunks first, then the manifest record (the commit), then the old version's chunks go."""

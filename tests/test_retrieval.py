@@ -80,9 +80,9 @@ def count_builds(monkeypatch):
     calls = []
     real = BM25Index.build.__func__
 
-    def counting(cls, chunks):
+    def counting(cls, chunks, **kwargs):
         calls.append(len(chunks))
-        return real(cls, chunks)
+        return real(cls, chunks, **kwargs)
 
     monkeypatch.setattr(BM25Index, "build", classmethod(counting))
     return calls
