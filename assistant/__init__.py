@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .chain import Assistant
-    from .schema import Answer, Citation
-    from .settings import Settings
+    from assistant.answering.chain import Assistant
+    from assistant.schema import Answer, Citation
+    from assistant.settings import Settings
 
 __all__ = ["Answer", "Assistant", "Citation", "Settings"]
 
@@ -22,7 +22,7 @@ __all__ = ["Answer", "Assistant", "Citation", "Settings"]
 def __getattr__(name: str):
     # Imported lazily so `assistant --help` starts fast and light commands skip the heavy stack.
     if name == "Assistant":
-        from .chain import Assistant
+        from assistant.answering.chain import Assistant
 
         return Assistant
     if name in {"Answer", "Citation"}:
@@ -30,7 +30,7 @@ def __getattr__(name: str):
 
         return getattr(schema, name)
     if name == "Settings":
-        from .settings import Settings
+        from assistant.settings import Settings
 
         return Settings
     raise AttributeError(name)

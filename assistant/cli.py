@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import AssistantError
+from assistant.errors import AssistantError
 
 app = typer.Typer(
     add_completion=False,
@@ -25,7 +25,7 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def _assistant():
-    from .chain import Assistant
+    from assistant.answering.chain import Assistant
 
     try:
         return Assistant.from_settings()
@@ -41,7 +41,7 @@ def ingest_cmd(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .ingest import discover
+    from assistant.ingest.pipeline import discover
 
     console = Console(stderr=True)
     bot = _assistant()
@@ -128,9 +128,9 @@ def reindex(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to index again")],
 ) -> None:
     """Delete the index and build it again (e.g. after changing the embedding model)."""
-    from .embeddings import model_id
-    from .settings import Settings
-    from .store import Store, make_client
+    from assistant.index.embeddings import model_id
+    from assistant.index.store import Store, make_client
+    from assistant.settings import Settings
 
     settings = Settings()
     client = make_client(settings)
@@ -149,7 +149,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default UI_PORT, 7860)")] = None,
 ) -> None:
     """Start the chat in a browser."""
-    from .ui import launch
+    from assistant.ui.app import launch
 
     try:
         launch(host=host, port=port)
@@ -187,7 +187,7 @@ def eval_cmd(
     ] = 3,
 ) -> None:
     """Score answer quality on a question set and write a report (exit 1 below a --fail-under bar)."""
-    from .evaluation.runner import parse_bars, run
+    from assistant.evaluation.runner import parse_bars, run
 
     try:
         parse_bars(fail_under or [], judge)

@@ -32,7 +32,9 @@ def _mode(data: Path, question: str, runs: int, pycache: Path | None) -> dict:
     env = bench_env(data, pycache)
     out = measure([ASSISTANT, "ask", "--json", question], env, runs)
     steps = json.loads(out.pop("stdout"))["timings_ms"]
-    imports = [run_process([PY, "-c", "import assistant.chain"], env) for _ in range(runs)]
+    imports = [
+        run_process([PY, "-c", "import assistant.answering.chain"], env) for _ in range(runs)
+    ]
     out["import_chain_s"] = round(statistics.median(r.wall_s for r in imports), 2)
     out["first_question_ms"] = {
         k: round(steps.get(k, 0.0), 1) for k in ("embed", "dense", "bm25", "answer", "total")

@@ -109,7 +109,7 @@ def dir_size_mb(path: Path) -> float:
 
 
 def tokens(texts: list[str]) -> int:
-    from assistant.chunking import count_tokens
+    from assistant.ingest.chunking import count_tokens
 
     return sum(count_tokens(t) for t in texts)
 

@@ -58,9 +58,9 @@ _CITY = re.compile("|".join(CITIES))
 
 @lru_cache(maxsize=1)
 def seed_sentences() -> list[str]:
-    from assistant.cleaning import clean_document
-    from assistant.loading import load_text
-    from assistant.segmentation import sentences
+    from assistant.ingest.cleaning import clean_document
+    from assistant.ingest.loading import load_text
+    from assistant.text.segmentation import sentences
 
     pool: list[str] = []
     for path in sorted(SEEDS.glob("*.txt")):
@@ -98,8 +98,8 @@ def article(index: int, paragraphs: int) -> str:
 
 def write(folder: Path, target_chunks: int, chunks_per_doc: int = 60) -> list[Path]:
     """Articles in `folder` that chunk to about `target_chunks` chunks (calibrated on 20)."""
-    from assistant.chunking import chunk_document
-    from assistant.cleaning import clean_document
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.cleaning import clean_document
     from assistant.settings import ChunkingSettings
 
     cfg = ChunkingSettings()

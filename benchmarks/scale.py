@@ -23,9 +23,9 @@ KEYS = ("embed", "dense", "bm25", "fuse", "answer", "verify", "total")
 
 
 def _assistant(data: Path):
-    from assistant.chain import Assistant
-    from assistant.embeddings import CachedEmbeddings
-    from assistant.store import Store
+    from assistant.answering.chain import Assistant
+    from assistant.index.embeddings import CachedEmbeddings
+    from assistant.index.store import Store
 
     from .fakes import MODEL_ID, HashEmbeddings
 
@@ -46,7 +46,7 @@ def _ask_all(bot, qs: list[str]) -> dict:
 
 def build(size: int, work: Path, n_questions: int | None = None, docs: Path | None = None) -> dict:
     """Generate about `size` chunks of news (or take the folder `docs`) and index them."""
-    from assistant.ingest import discover
+    from assistant.ingest.pipeline import discover
 
     from .corpus import article, write
 

@@ -52,7 +52,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 def run(docs: Path, seeded: Path, work: Path, qs: list[str]) -> dict:
     """Ingest `docs` into a server (vectors from the seeded cache), then ask `qs` warm."""
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
 
     from . import warm
 

@@ -15,7 +15,7 @@ KEYS = ("embed", "dense", "bm25", "fuse", "retrieve", "answer", "verify", "total
 
 
 def run(data: Path, qs: list[str], host: str | None = None, port: int = 8000) -> dict:
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
 
     bot = Assistant.from_settings(settings_for(data, host, port))
     first = [bot.ask(q).timings_ms.get("total", 0.0) for q in qs]

@@ -69,7 +69,7 @@ def isolated_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def seeded_dir(tmp_path_factory) -> Path:
     """A data directory with the seeds ingested, built once per session."""
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
     from assistant.settings import Settings
 
     data = tmp_path_factory.mktemp("seeded") / "data"
@@ -95,7 +95,7 @@ def seeded_settings(seeded_dir, tmp_path, monkeypatch):
 
 @pytest.fixture
 def seeded_assistant(seeded_settings):
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
 
     return Assistant.from_settings(seeded_settings)
 
@@ -108,8 +108,8 @@ def fake_store():
     """A Store in this test's data directory, embedding with the fast deterministic fake."""
     from fakes.embeddings import HashEmbeddings
 
+    from assistant.index.store import Store
     from assistant.settings import Settings
-    from assistant.store import Store
 
     settings = Settings()
     return Store(settings, HashEmbeddings(), "fake:hash-64")
@@ -120,9 +120,9 @@ def fake_assistant():
     """An Assistant over an empty index in this test's data directory, with the fake embedder."""
     from fakes.embeddings import HashEmbeddings
 
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
+    from assistant.index.store import Store
     from assistant.settings import Settings
-    from assistant.store import Store
 
     settings = Settings()
     embeddings = HashEmbeddings()
@@ -153,7 +153,7 @@ def llm_env(openai_server, monkeypatch):
 @pytest.fixture
 def llm_assistant(seeded_settings, llm_env):
     """The seeded index with LLM mode on, talking to the fake server."""
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
     from assistant.settings import Settings
 
     return Assistant.from_settings(Settings())

@@ -68,7 +68,7 @@ def chroma_server(tmp_path_factory):
 
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, monkeypatch, tmp_path):
-    from assistant.chain import Assistant
+    from assistant.answering.chain import Assistant
     from assistant.settings import Settings
 
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
@@ -104,8 +104,8 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, monkeypatch, tmp_
 
 def test_unreachable_server_says_how_to_fix(monkeypatch):
     from assistant.errors import ConfigError
+    from assistant.index.store import make_client
     from assistant.settings import Settings
-    from assistant.store import make_client
 
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("CHROMA_PORT", str(free_port()))

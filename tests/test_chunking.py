@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import SEEDS
 
-from assistant.chunking import chunk_document, chunk_id, count_tokens
-from assistant.cleaning import clean_document
-from assistant.loading import load_text
-from assistant.segmentation import sentences
+from assistant.ingest.chunking import chunk_document, chunk_id, count_tokens
+from assistant.ingest.cleaning import clean_document
+from assistant.ingest.loading import load_text
+from assistant.text.segmentation import sentences
 
 SIZE, OVERLAP = 200, 40
 

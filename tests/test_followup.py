@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import expand, needs_context
+from assistant.answering.followup import expand, needs_context
 
 FIRST = "瑞金医院金山院区一期规划多少张床位？"
 

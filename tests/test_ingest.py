@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.ingest import discover, ingest
+from assistant.index.store import Store
+from assistant.ingest.pipeline import discover, ingest
 from assistant.settings import Settings
-from assistant.store import Store
 
 DOCS = {
     "beds.txt": "金山院区\n瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。一期规划床位400张,二期规划床位800张。",

@@ -7,8 +7,8 @@ import openai
 import pytest
 from fakes.openai_server import Reply
 
+from assistant.answering.llm import explain, make_chat_model
 from assistant.errors import ConfigError
-from assistant.llm import explain, make_chat_model
 from assistant.settings import LLMSettings
 
 

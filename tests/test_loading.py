@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import IngestError
-from assistant.loading import decode_bytes, html_to_text, load_text
+from assistant.ingest.loading import decode_bytes, html_to_text, load_text
 
 ZH = "瑞金医院金山院区一期规划床位400张，二期规划床位800张。"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import prompts
+from assistant.answering import prompts
 from assistant.errors import ConfigError
 
 SAMPLE = {

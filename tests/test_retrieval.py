@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fakes.embeddings import HashEmbeddings
 
-from assistant.chunking import chunk_document
-from assistant.cleaning import clean_document
-from assistant.lexical import BM25Index
-from assistant.retrieval import HybridRetriever
+from assistant.answering.retrieval import HybridRetriever
+from assistant.index.bm25 import BM25Index
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.cleaning import clean_document
 from assistant.schema import Chunk
 from assistant.settings import Settings
 
@@ -128,7 +128,7 @@ def test_bm25_rebuilt_after_a_change(filled, count_builds):
 
 
 def test_change_by_another_process_noticed_after_recheck(filled, count_builds, monkeypatch):
-    import assistant.retrieval as retrieval
+    import assistant.answering.retrieval as retrieval
 
     r = HybridRetriever(filled, HashEmbeddings(), Settings())
     r.bm25()

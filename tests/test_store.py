@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from fakes.embeddings import HashEmbeddings
 
-from assistant.chunking import chunk_document
-from assistant.cleaning import clean_document
 from assistant.errors import IndexMismatchError
+from assistant.index.store import Store
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.cleaning import clean_document
 from assistant.settings import Settings
-from assistant.store import Store
 
 BEDS = "金山院区\n瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。一期规划床位400张,二期规划床位800张。"
 ROBOT = "远程手术\n庞大的单孔腔镜手术机器人灵活地操作着精密的器械,顺利完成了动物胃大部切除术。"
@@ -156,7 +156,7 @@ def test_reset_drops_everything(fake_store):
 
 
 def test_many_chunks_are_paged(fake_store, monkeypatch):
-    import assistant.store as store_module
+    import assistant.index.store as store_module
 
     monkeypatch.setattr(store_module, "PAGE", 3)
     doc, chunks = doc_and_chunks(BEDS * 4, "beds.txt", size=20)

@@ -9,8 +9,8 @@ import pytest
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.schema import Answer, Citation, Claim
-from assistant.ui_handlers import ChatUI, parse_users, safe_name, user_questions
-from assistant.ui_render import highlight, render_answer, render_sources, render_status
+from assistant.ui.handlers import ChatUI, parse_users, safe_name, user_questions
+from assistant.ui.render import highlight, render_answer, render_sources, render_status
 
 QUESTION = "瑞金医院金山院区一期规划多少张床位？"
 SEED = "002_d8907abf42b39ccd.txt"
@@ -302,7 +302,7 @@ def test_parse_users():
 def test_build_app_without_a_server(seeded_assistant, seeded_settings):
     import gradio as gr
 
-    from assistant.ui import build_app
+    from assistant.ui.app import build_app
 
     seeded_settings.ui.concurrency = 3
     app = build_app(seeded_assistant, seeded_settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ENV_PREFIXES
 
-from assistant.ui_handlers import message_text
+from assistant.ui.handlers import message_text
 
 QUESTION = "瑞金医院金山院区一期规划多少张床位？"
 SEED = "002_d8907abf42b39ccd.txt"
@@ -63,8 +63,8 @@ def private_settings(seeded_dir: Path, workdir: Path, env: dict | None = None, *
 @contextlib.contextmanager
 def running_app(settings):
     """The app launched on a free loopback port; yields (url, app)."""
-    from assistant.chain import Assistant
-    from assistant.ui import build_app, serve
+    from assistant.answering.chain import Assistant
+    from assistant.ui.app import build_app, serve
 
     app = build_app(Assistant.from_settings(settings), settings)
     port = free_port()

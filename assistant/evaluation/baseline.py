@@ -14,14 +14,15 @@ import hashlib
 import time
 from pathlib import Path
 
-from ..chain import Assistant
-from ..embeddings import Embedder
+from assistant.answering.chain import Assistant
+from assistant.index.bm25 import BM25Index
+from assistant.index.embeddings import Embedder
+from assistant.index.store import Store
+from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.ingest.pipeline import discover
+
 from ..errors import IngestError
-from ..ingest import discover
-from ..lexical import BM25Index
-from ..loading import SUPPORTED_SUFFIXES, load_text
 from ..schema import Chunk, Retrieved, SourceDocument
-from ..store import Store
 
 CHUNK_SIZE = 1000  # the LangChain RAG tutorial's values (the class defaults are 4000/200)
 CHUNK_OVERLAP = 200

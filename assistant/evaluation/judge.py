@@ -18,9 +18,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from .. import prompts
-from ..llm import explain
-from ..segmentation import is_chinese
+from assistant.answering import prompts
+from assistant.answering.llm import explain
+from assistant.text.segmentation import is_chinese
+
 from ..settings import LLMSettings
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")

@@ -21,7 +21,8 @@ from difflib import SequenceMatcher
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from ..segmentation import sentences
+from assistant.text.segmentation import sentences
+
 from .dataset import Case, Support
 
 K_RETRIEVAL = 5

@@ -20,8 +20,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assistant.ingest.pipeline import discover
+
 from ..errors import AssistantError, ConfigError
-from ..ingest import discover
 from ..settings import PROJECT_DIR, Settings
 from . import compare as compare_mod
 from . import metrics, report, report_html
@@ -163,7 +164,7 @@ def run(
     settings: Settings | None = None,
     console: Console | None = None,
 ) -> int:
-    from ..chain import Assistant
+    from assistant.answering.chain import Assistant
 
     console = console or Console(stderr=True)
     bars = parse_bars(fail_under, judge)

@@ -24,20 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
-from . import prompts
-from .answer import Draft, ExtractiveAnswerer
-from .citations import verify
-from .embeddings import CachedEmbeddings, make_embeddings, model_id
-from .errors import AssistantError, InputError, ModelError
-from .evidence import Corpus
-from .followup import Query, expand
-from .ingest import FileResult, IngestReport, ingest
-from .llm import explain, make_chat_model
-from .retrieval import HybridRetriever
-from .schema import Answer, Citation, Claim, Retrieved, SourceDocument
-from .segmentation import is_chinese
-from .settings import Settings
-from .store import DocRecord, Store
+from assistant.answering import prompts
+from assistant.answering.citations import verify
+from assistant.answering.evidence import Corpus
+from assistant.answering.followup import Query, expand
+from assistant.answering.llm import explain, make_chat_model
+from assistant.answering.reader import Draft, ExtractiveAnswerer
+from assistant.answering.retrieval import HybridRetriever
+from assistant.errors import AssistantError, InputError, ModelError
+from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
+from assistant.index.store import DocRecord, Store
+from assistant.ingest.pipeline import FileResult, IngestReport, ingest
+from assistant.schema import Answer, Citation, Claim, Retrieved, SourceDocument
+from assistant.settings import Settings
+from assistant.text.segmentation import is_chinese
 
 log = logging.getLogger(__name__)
 

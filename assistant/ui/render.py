@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlencode
 
-from .schema import Answer, Citation
-from .store import DocRecord
-from .ui_i18n import t
+from assistant.index.store import DocRecord
+from assistant.schema import Answer, Citation
+from assistant.ui.i18n import t
 
 _MARKER = re.compile(r"\[(\d+)\]")
 

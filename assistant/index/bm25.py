@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import Chunk
-from .segmentation import terms
+from assistant.schema import Chunk
+from assistant.text.segmentation import terms
 
 FORMAT = 2
 META_FILE = "chunks.json"  # ids and documents; the load fails (and the cache is rebuilt) without it
@@ -178,7 +178,7 @@ def _segmenter_version() -> str:
     """Changes when jieba or the term rules change, so cached terms are never stale."""
     from importlib.metadata import version
 
-    from . import segmentation
+    from assistant.text import segmentation
 
     source = Path(segmentation.__file__).read_bytes()
     return hashlib.sha256(version("jieba").encode() + b"\0" + source).hexdigest()[:12]

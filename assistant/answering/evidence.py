@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .followup import Query
-from .schema import Retrieved
-from .segmentation import is_chinese, sentences
+from assistant.answering.followup import Query
+from assistant.schema import Retrieved
+from assistant.text.segmentation import is_chinese, sentences
 
 CONTEXT = 0.6
 UNKNOWN = 0.3

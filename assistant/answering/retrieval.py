@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 import time
 
-from .embeddings import Embedder
-from .lexical import BM25Index, load_or_build
-from .schema import Retrieved
-from .segmentation import set_cache_dir
-from .settings import Settings
-from .store import Store
+from assistant.index.bm25 import BM25Index, load_or_build
+from assistant.index.embeddings import Embedder
+from assistant.index.store import Store
+from assistant.schema import Retrieved
+from assistant.settings import Settings
+from assistant.text.segmentation import set_cache_dir
 
 RECHECK_S = 5.0  # how often to notice documents another process added
 

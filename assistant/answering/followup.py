@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .segmentation import is_chinese, tag, terms
+from assistant.text.segmentation import is_chinese, tag, terms
 
 _ANAPHORA = re.compile(
     r"^(那|那么|这|它|其|该|此|他们|她|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"

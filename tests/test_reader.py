@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fakes.chunks import make_hit
 
-from assistant.answer import ExtractiveAnswerer
-from assistant.evidence import Corpus
-from assistant.followup import expand
+from assistant.answering.evidence import Corpus
+from assistant.answering.followup import expand
+from assistant.answering.reader import ExtractiveAnswerer
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fakes.chunks import make_chunk
 
-from assistant.lexical import BM25Index, load_or_build
+from assistant.index.bm25 import BM25Index, load_or_build
 from assistant.schema import Chunk
 
 

@@ -13,7 +13,7 @@ import hashlib
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .schema import Chunk, SourceDocument
+from assistant.schema import Chunk, SourceDocument
 
 if TYPE_CHECKING:
     from langchain_text_splitters import RecursiveCharacterTextSplitter

@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from html import escape, unescape
 from pathlib import Path
 
-from .errors import AssistantError, ConfigError, IngestError
-from .feedback import append_feedback, conversation_markdown, feedback_record
-from .ingest import discover
-from .loading import SUPPORTED_SUFFIXES, load_text
-from .schema import Answer
-from .settings import PROJECT_DIR, Settings
-from .ui_i18n import t
-from .ui_render import (
+from assistant.errors import AssistantError, ConfigError, IngestError
+from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.ingest.pipeline import discover
+from assistant.schema import Answer
+from assistant.settings import PROJECT_DIR, Settings
+from assistant.ui.feedback import append_feedback, conversation_markdown, feedback_record
+from assistant.ui.i18n import t
+from assistant.ui.render import (
     render_answer,
     render_doc_message,
     render_document,

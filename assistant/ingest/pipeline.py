@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chunking import chunk_document, count_tokens
-from .cleaning import clean_document
-from .errors import IngestError
-from .loading import SUPPORTED_SUFFIXES, load_text
-from .settings import Settings
-from .store import Store
+from assistant.errors import IngestError
+from assistant.index.store import Store
+from assistant.ingest.chunking import chunk_document, count_tokens
+from assistant.ingest.cleaning import clean_document
+from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.settings import Settings
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, ModelError
-from .settings import LLMSettings
+from assistant.errors import ConfigError, ModelError
+from assistant.settings import LLMSettings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .schema import SourceDocument
+from assistant.schema import SourceDocument
 
 # A line ending in one of these closes a sentence (after NFKC: ？→? ！→! ；→;).
 TERMINAL = "。!?;…”」』\"')]"
@@ -140,7 +140,7 @@ def _continues(prev: str, line: str) -> bool:
 @lru_cache(maxsize=4096)
 def _word_spans(left: str, right: str) -> bool:
     """A dictionary word that spans the break ("医护人|员") means the line was cut mid-word."""
-    from .segmentation import _jieba
+    from assistant.text.segmentation import _jieba
 
     cut = len(left)
     return any(start < cut < end for _, start, end in _jieba().tokenize(left + right))

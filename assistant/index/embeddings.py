@@ -18,8 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
-from .settings import EmbeddingSettings
+from assistant.errors import ConfigError, ModelError
+from assistant.settings import EmbeddingSettings
 
 
 class Embedder(Protocol):

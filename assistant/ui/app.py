@@ -18,10 +18,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from .settings import Settings  # noqa: E402
-from .ui_handlers import ChatUI, parse_users  # noqa: E402
-from .ui_i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
-from .ui_render import CSS, HEAD, SCROLL_JS, render_doc_message  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.ui.handlers import ChatUI, parse_users  # noqa: E402
+from assistant.ui.i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
+from assistant.ui.render import CSS, HEAD, SCROLL_JS, render_doc_message  # noqa: E402
 
 CJK_FONTS = [
     "Noto Sans CJK SC",
@@ -315,7 +315,7 @@ def serve(app, settings: Settings, host: str | None = None, port: int | None = N
 
 def launch(host: str | None = None, port: int | None = None) -> None:
     """`assistant serve`: build the Assistant once, then serve the chat until interrupted."""
-    from .chain import Assistant
+    from assistant.answering.chain import Assistant
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())

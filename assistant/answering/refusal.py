@@ -28,12 +28,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import evidence
-from .evidence import Corpus, Sentence
-from .followup import Query
-from .schema import Retrieved
-from .segmentation import GENERIC_NOUNS, STOPWORDS, in_dictionary, is_chinese, tag, terms
-from .settings import AnswerSettings
+from assistant.answering import evidence
+from assistant.answering.evidence import Corpus, Sentence
+from assistant.answering.followup import Query
+from assistant.schema import Retrieved
+from assistant.settings import AnswerSettings
+from assistant.text.segmentation import (
+    GENERIC_NOUNS,
+    STOPWORDS,
+    in_dictionary,
+    is_chinese,
+    tag,
+    terms,
+)
 
 NUMBER_Q = re.compile(
     r"多少|(?<!哪)几[个家项张名位所座条种次年件篇亩]|多大|多长|多高|多久|多远|比例|金额|面积|数量"

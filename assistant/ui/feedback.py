@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .schema import Answer
+from assistant.schema import Answer
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _lock = threading.Lock()

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, IndexMismatchError
-from .schema import Chunk, SourceDocument
-from .settings import Settings
+from assistant.errors import ConfigError, IndexMismatchError
+from assistant.schema import Chunk, SourceDocument
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from .embeddings import Embedder
+    from assistant.index.embeddings import Embedder
 
 PAGE = 2000  # chunks per write
 READ_PAGE = 10000  # chunks per read: each page skips `offset` rows first

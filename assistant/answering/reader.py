@@ -14,13 +14,13 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from . import evidence
-from .evidence import Corpus, Sentence
-from .followup import Query
-from .refusal import DATE_Q, HAS_DATE, HAS_NUMBER, NUMBER_Q, should_refuse
-from .schema import Retrieved
-from .segmentation import is_chinese, sentences, terms
-from .settings import AnswerSettings
+from assistant.answering import evidence
+from assistant.answering.evidence import Corpus, Sentence
+from assistant.answering.followup import Query
+from assistant.answering.refusal import DATE_Q, HAS_DATE, HAS_NUMBER, NUMBER_Q, should_refuse
+from assistant.schema import Retrieved
+from assistant.settings import AnswerSettings
+from assistant.text.segmentation import is_chinese, sentences, terms
 
 _SENTENCE_END = tuple('。!?;…”’"」』)')
 _PART_END = re.compile(r"[？?。；;！!]+")

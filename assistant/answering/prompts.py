@@ -12,8 +12,8 @@ from functools import lru_cache
 
 from jinja2 import Environment, StrictUndefined, Template, meta
 
-from .errors import ConfigError
-from .settings import PROJECT_DIR
+from assistant.errors import ConfigError
+from assistant.settings import PROJECT_DIR
 
 PROMPTS_DIR = PROJECT_DIR / "prompts"
 _SECTION = re.compile(r"^## (system|user|text)\s*$", re.MULTILINE)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .answer import Picked
-from .schema import Citation, Claim, Retrieved
-from .segmentation import is_chinese, numbers, sentences
+from assistant.answering.reader import Picked
+from assistant.schema import Citation, Claim, Retrieved
+from assistant.text.segmentation import is_chinese, numbers, sentences
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 _CLAIM = re.compile(r".+?(?:[。!?;…\n]|\.(?=\s|$)|$)(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*", re.S)
