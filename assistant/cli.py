@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -128,16 +127,11 @@ def reindex(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to index again")],
 ) -> None:
     """Delete the index and build it again (e.g. after changing the embedding model)."""
-    from assistant.index.embeddings import model_id
     from assistant.index.store import Store, make_client
     from assistant.settings import Settings
 
     settings = Settings()
-    client = make_client(settings)
-    for name in (settings.chroma.collection, f"{settings.chroma.collection}-docs"):
-        with contextlib.suppress(Exception):
-            client.delete_collection(name)
-    del client, Store, model_id
+    Store.drop(make_client(settings), settings.chroma.collection)
     ingest_cmd(paths)
 
 

@@ -59,13 +59,13 @@ def _embedder_rate(texts: list[str]) -> float:
 
 def run(docs: Path, data: Path, repeats: int = 3) -> dict:
     from assistant.ingest.pipeline import discover
-    from assistant.text.segmentation import _jieba
+    from assistant.text.segmentation import load as load_jieba
 
     shutil.rmtree(data, ignore_errors=True)
     t = time.perf_counter()
     bot, counter = _assistant(data)
     bot.embeddings.embed_query("预热")  # the model's lazy load
-    _jieba()  # jieba's tables (cleaning joins broken lines by its words)
+    load_jieba()  # jieba's tables (cleaning joins broken lines by its words)
     startup_s = time.perf_counter() - t
 
     # The limit, before: the chunk texts come from a dry run of the chunker.

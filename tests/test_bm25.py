@@ -70,6 +70,6 @@ def test_load_or_build_uses_the_cache(tmp_path):
 
 def test_damaged_cache_is_rebuilt(tmp_path):
     load_or_build(tmp_path, "fp1", lambda: CHUNKS)
-    (tmp_path / "bm25-fp1" / "chunks.json").write_text("{broken", encoding="utf-8")
+    (tmp_path / "bm25-fp1" / "index.json").write_text("{broken", encoding="utf-8")
     index = load_or_build(tmp_path, "fp1", lambda: CHUNKS)
     assert index.search("手术机器人", 1)[0][0].id == "c1"

@@ -101,10 +101,20 @@ def test_llm_made_up_number_flagged(llm_assistant, openai_server):
     assert a.to_json()["unsupported_claims"] == ["金山院区一期规划床位650张。"]
 
 
-def test_llm_refusal_text_becomes_a_refusal(llm_assistant, openai_server):
-    openai_server.script(Reply(text="资料中没有找到这个问题的答案。"))
+@pytest.mark.parametrize("reply", ["NO_ANSWER", " **NO_ANSWER**.", "NO_ANSWER\n(the sources say nothing)"])
+def test_llm_no_answer_token_becomes_a_refusal(llm_assistant, openai_server, reply):
+    openai_server.script(Reply(text=reply, piece=2))
+    items = list(llm_assistant.stream(Q))
+    a = items[-1]
+    assert a.refused and a.citations == [] and a.mode == "llm"
+    assert a.answer.startswith("资料中没有找到这个问题的答案")
+    assert "NO_ANSWER" not in "".join(items[:-1])  # the token is never shown
+
+
+def test_an_answer_that_starts_like_the_token_is_kept(llm_assistant, openai_server):
+    openai_server.script(Reply(text="NO. 金山院区一期规划床位400张。[1]", piece=1))
     a = llm_assistant.ask(Q)
-    assert a.refused and a.citations == []
+    assert not a.refused and "400张" in a.answer
 
 
 def test_off_topic_question_never_reaches_the_llm(llm_assistant, openai_server):

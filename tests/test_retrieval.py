@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes.embeddings import HashEmbeddings
 
-from assistant.answering.retrieval import HybridRetriever
+from assistant.answering.retrieval import HybridSearch
 from assistant.index.bm25 import BM25Index
 from assistant.ingest.chunking import chunk_document
 from assistant.ingest.cleaning import clean_document
@@ -21,7 +21,7 @@ def chunk(name: str, source: str = "a.txt", doc_hash: str = "h") -> Chunk:
 
 @pytest.fixture
 def retriever(fake_store):
-    r = HybridRetriever(fake_store, HashEmbeddings(), Settings())
+    r = HybridSearch(fake_store, HashEmbeddings(), Settings())
     r._committed = {("a.txt", "h")}
     return r
 
@@ -89,7 +89,7 @@ def count_builds(monkeypatch):
 
 
 def test_retrieve_end_to_end_with_fake_embedder(filled):
-    r = HybridRetriever(filled, HashEmbeddings(), Settings())
+    r = HybridSearch(filled, HashEmbeddings(), Settings())
     timings = {}
     hits = r.retrieve("手术机器人完成了什么手术？", timings)
     assert hits[0].chunk.source == "robot.txt"
@@ -100,16 +100,16 @@ def test_retrieve_end_to_end_with_fake_embedder(filled):
 
 def test_bm25_cache_reused_across_instances(filled, count_builds):
     settings = Settings()
-    HybridRetriever(filled, HashEmbeddings(), settings).retrieve("金山院区床位")
+    HybridSearch(filled, HashEmbeddings(), settings).retrieve("金山院区床位")
     assert count_builds == [2]
     for _ in range(2):
-        HybridRetriever(filled, HashEmbeddings(), settings).retrieve("金山院区床位")
+        HybridSearch(filled, HashEmbeddings(), settings).retrieve("金山院区床位")
     assert count_builds == [2], "the BM25 index was rebuilt although nothing changed"
 
 
 def test_bm25_rebuilt_after_a_change(filled, count_builds):
     settings = Settings()
-    r = HybridRetriever(filled, HashEmbeddings(), settings)
+    r = HybridSearch(filled, HashEmbeddings(), settings)
     r.retrieve("姑苏区数字经济")
     assert count_builds == [2]
     put(
@@ -130,7 +130,7 @@ def test_bm25_rebuilt_after_a_change(filled, count_builds):
 def test_change_by_another_process_noticed_after_recheck(filled, count_builds, monkeypatch):
     import assistant.answering.retrieval as retrieval
 
-    r = HybridRetriever(filled, HashEmbeddings(), Settings())
+    r = HybridSearch(filled, HashEmbeddings(), Settings())
     r.bm25()
     put(filled, "姑苏数字经济\n姑苏区加快推进数字产业化和产业数字化。", "gusu.txt")
     r.bm25()

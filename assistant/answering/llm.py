@@ -1,5 +1,8 @@
 """The chat model: ChatOpenAI from `langchain-openai` against any OpenAI-compatible endpoint.
 
+`make_chat_model` is the one factory: the chain and the judge both use it. Any other
+LangChain `BaseChatModel` can be passed to `assistant.langchain.build_chain` instead.
+
 `explain()` turns whatever the `openai` client raised into one sentence that says what
 to fix; the chain shows it as the answer's notice and falls back to extractive mode.
 """
@@ -16,7 +19,10 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 
-def make_chat_model(settings: LLMSettings) -> BaseChatModel:
+def make_chat_model(
+    settings: LLMSettings, *, streaming: bool = True, temperature: float | None = None
+) -> BaseChatModel:
+    """ChatOpenAI for the settings' endpoint; `temperature` overrides LLM_TEMPERATURE."""
     from langchain_openai import ChatOpenAI
 
     if settings.api_key is None:
@@ -27,10 +33,10 @@ def make_chat_model(settings: LLMSettings) -> BaseChatModel:
         model=settings.model,
         api_key=settings.api_key,
         base_url=settings.base_url,
-        temperature=settings.temperature,
+        temperature=settings.temperature if temperature is None else temperature,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
-        streaming=True,
+        streaming=streaming,
     )
 
 

@@ -3,6 +3,10 @@
 Reciprocal rank fusion needs no score calibration between the two lists: each list
 gives `weight / (rrf_k + rank)`. Dense similarities are kept on the results because
 the answerer uses them as evidence when deciding to refuse.
+
+`HybridSearch` is the plain engine (no LangChain import, so `assistant ingest` and the
+knowledge base stay light); `assistant.langchain.HybridRetriever` is the same search as
+a LangChain `BaseRetriever`, returning `Document`s.
 """
 
 from __future__ import annotations
@@ -10,18 +14,32 @@ from __future__ import annotations
 import threading
 import time
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
 from assistant.index.bm25 import BM25Index, load_or_build
-from assistant.index.embeddings import Embedder
 from assistant.index.store import Store
-from assistant.schema import Retrieved
+from assistant.schema import Chunk, Retrieved
 from assistant.settings import Settings
-from assistant.text.segmentation import set_cache_dir
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 RECHECK_S = 5.0  # how often to notice documents another process added
 
 
-class HybridRetriever:
-    def __init__(self, store: Store, embeddings: Embedder, settings: Settings) -> None:
+class Search(Protocol):
+    """What the answering chain needs of a retrieval engine (the evals' baseline has another)."""
+
+    def retrieve(self, query: str, timings: dict[str, float] | None = None) -> list[Retrieved]: ...
+
+    def bm25(self) -> BM25Index: ...
+
+    def invalidate(self) -> None: ...
+
+
+class HybridSearch:
+    def __init__(self, store: Store, embeddings: Embeddings, settings: Settings) -> None:
         self.store = store
         self.embeddings = embeddings
         self.settings = settings
@@ -31,7 +49,6 @@ class HybridRetriever:
         self._fingerprint = ""
         self._generation = ""
         self._checked = 0.0
-        set_cache_dir(settings.cache_dir)  # jieba's tables load from there in ~0.3 s
 
     def invalidate(self) -> None:
         with self._lock:
@@ -78,7 +95,9 @@ class HybridRetriever:
         )
         return fused[: cfg.top_n]
 
-    def fuse(self, dense, lexical) -> list[Retrieved]:
+    def fuse(
+        self, dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[Chunk, float]]
+    ) -> list[Retrieved]:
         cfg = self.settings.retrieval
         by_id: dict[str, Retrieved] = {}
         for rank, (chunk, sim) in enumerate(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.answering.chain import Assistant
 from assistant.index.bm25 import BM25Index
-from assistant.index.embeddings import Embedder
+from langchain_core.embeddings import Embeddings
 from assistant.index.store import Store
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover
@@ -67,9 +67,9 @@ def split_files(docs: Path) -> list[tuple[SourceDocument, list[Chunk]]]:
 
 
 class NaiveRetriever:
-    """Dense top-k from a store; the interface `Assistant` uses of `HybridRetriever`."""
+    """Dense top-k from a store; the `Search` interface of `HybridSearch`."""
 
-    def __init__(self, store: Store, embeddings: Embedder, chunks: list[Chunk]) -> None:
+    def __init__(self, store: Store, embeddings: Embeddings, chunks: list[Chunk]) -> None:
         self.store = store
         self.embeddings = embeddings
         self.index = BM25Index.build(chunks)  # term weights for the answerer, not for retrieval

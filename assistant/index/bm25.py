@@ -6,10 +6,9 @@ never per process or per question. A rebuild segments only text it has not seen:
 terms of every chunk text are kept in `terms-*.sqlite` by content, so adding one
 document to 100,000 chunks re-segments that document, not the corpus.
 
-On disk the index is bm25s' sparse matrix (memory-mapped: a query reads only the
-postings of its terms) and the chunks by column: the texts as one UTF-8 blob with
-offsets, the integers in one array, titles and sources once per document. Loading is
-a few file reads, whatever the corpus size, and a `Chunk` is built only for a hit.
+On disk the index is bm25s' own: its sparse matrix and its corpus file (one JSON line
+per chunk), both memory-mapped on load, so a query reads only the postings of its terms
+and the lines of its hits. Loading is a few file reads, whatever the corpus size.
 """
 
 from __future__ import annotations
@@ -21,82 +20,26 @@ import shutil
 import sqlite3
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.schema import Chunk
-from assistant.text.segmentation import terms
+from assistant.text.segmentation import SEGMENTER_VERSION, terms
 
-FORMAT = 2
-META_FILE = "chunks.json"  # ids and documents; the load fails (and the cache is rebuilt) without it
-TEXT_FILE = "texts.bin"
-INTS_FILE = "chunk_ints.npy"  # per chunk: document number, index, start, end, text offset
+FORMAT = 3
+DONE_FILE = "index.json"  # written last: the load fails (and the cache is rebuilt) without it
 EMPTY = "<empty>"  # the one term of a chunk without terms, so every chunk is a row
 
 
-class _Table:
-    """Chunks by column: ids, a document table, integers, and the texts as one UTF-8 blob."""
-
-    def __init__(self, ids: list[str], docs: list[list[str]], ints: np.ndarray, blob: bytes):
-        self.ids, self.docs, self.ints, self.blob = ids, docs, ints, blob
-
-    @classmethod
-    def of(cls, chunks: list[Chunk]) -> _Table:
-        docs: dict[tuple[str, str, str], int] = {}
-        ints = np.zeros((len(chunks), 5), dtype=np.int64)
-        parts: list[bytes] = []
-        offset = 0
-        for i, c in enumerate(chunks):
-            doc = docs.setdefault((c.source, c.title, c.doc_hash), len(docs))
-            data = c.text.encode("utf-8")
-            ints[i] = (doc, c.index, c.start, c.end, offset)
-            parts.append(data)
-            offset += len(data)
-        return cls([c.id for c in chunks], [list(d) for d in docs], ints, b"".join(parts))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def chunk(self, i: int) -> Chunk:
-        doc, index, start, end, offset = (int(x) for x in self.ints[i])
-        stop = int(self.ints[i + 1, 4]) if i + 1 < len(self.ids) else len(self.blob)
-        source, title, doc_hash = self.docs[doc]
-        return Chunk(
-            id=self.ids[i],
-            source=source,
-            title=title,
-            doc_hash=doc_hash,
-            index=index,
-            start=start,
-            end=end,
-            text=self.blob[offset:stop].decode("utf-8"),
-        )
-
-    def save(self, directory: Path) -> None:
-        meta = {"format": FORMAT, "ids": self.ids, "docs": self.docs}
-        (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        np.save(directory / INTS_FILE, self.ints)
-        (directory / TEXT_FILE).write_bytes(self.blob)
-
-    @classmethod
-    def load(cls, directory: Path) -> _Table:
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError("the BM25 cache has another format")
-        ints = np.load(directory / INTS_FILE)
-        if ints.shape != (len(meta["ids"]), 5):
-            raise ValueError("the BM25 cache is inconsistent")
-        return cls(meta["ids"], meta["docs"], ints, (directory / TEXT_FILE).read_bytes())
-
-
 class BM25Index:
-    def __init__(self, retriever, table: _Table) -> None:
-        self.retriever = retriever
-        self.table = table
-        self.size = len(table)
+    def __init__(self, retriever: Any, corpus: Sequence[dict[str, Any]]) -> None:
+        self.retriever = retriever  # a bm25s.BM25
+        self.corpus = corpus  # chunk fields by row: a list, or bm25s' memory-mapped JSONL
+        self.size = len(corpus)
         # Term -> column; "" is bm25s' own placeholder, not a term of any chunk.
         self._columns: dict[str, int] = retriever.vocab_dict if self.size else {}
         self.vocab = self._columns.keys() - {""}
@@ -118,10 +61,14 @@ class BM25Index:
         retriever = bm25s.BM25()
         if chunks:
             retriever.index(Tokenized(ids=ids, vocab=dict(vocab)), show_progress=False)
-        return cls(retriever, _Table.of(chunks))
+        return cls(retriever, [c.model_dump() for c in chunks])
+
+    def knows(self, term: str) -> bool:
+        """Whether any indexed chunk holds `term`."""
+        return term in self.vocab
 
     def chunk(self, i: int) -> Chunk:
-        return self.table.chunk(i)
+        return Chunk(**self.corpus[i])
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -133,8 +80,11 @@ class BM25Index:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         if self.size:
-            self.retriever.save(str(tmp), show_progress=False)
-        self.table.save(tmp)
+            from bm25s.utils.corpus import JsonlCorpus
+
+            self.retriever.save(str(tmp), corpus=self.corpus, show_progress=False)
+            JsonlCorpus(tmp / "corpus.jsonl", show_progress=False).close()  # writes its line index
+        (tmp / DONE_FILE).write_text(json.dumps({"format": FORMAT, "size": self.size}))
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)  # atomic: a reader sees the old cache or the new one
 
@@ -142,13 +92,17 @@ class BM25Index:
     def load(cls, directory: Path) -> BM25Index:
         import bm25s
 
-        table = _Table.load(directory)
-        retriever = (
-            bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
-            if len(table)
-            else bm25s.BM25()
+        done = json.loads((directory / DONE_FILE).read_text(encoding="utf-8"))
+        if done.get("format") != FORMAT:
+            raise ValueError("the BM25 cache has another format")
+        if not done["size"]:
+            return cls(bm25s.BM25(), [])
+        retriever = bm25s.BM25.load(
+            str(directory), load_corpus=True, mmap=True, show_progress=False
         )
-        return cls(retriever, table)
+        if len(retriever.corpus) != done["size"]:
+            raise ValueError("the BM25 cache is inconsistent")
+        return cls(retriever, retriever.corpus)
 
     def df(self, term: str) -> int:
         """How many chunks hold `term` (the length of its column of postings)."""
@@ -174,14 +128,11 @@ class BM25Index:
 
 
 # --- the terms of chunk texts, cached by content ---------------------------------------
-def _segmenter_version() -> str:
+def _terms_version() -> str:
     """Changes when jieba or the term rules change, so cached terms are never stale."""
     from importlib.metadata import version
 
-    from assistant.text import segmentation
-
-    source = Path(segmentation.__file__).read_bytes()
-    return hashlib.sha256(version("jieba").encode() + b"\0" + source).hexdigest()[:12]
+    return f"{version('jieba')}-{SEGMENTER_VERSION}"
 
 
 def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
@@ -189,7 +140,7 @@ def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
     if root is None:
         yield from (terms(t) for t in texts)
         return
-    path = root / f"terms-{_segmenter_version()}.sqlite"
+    path = root / f"terms-{_terms_version()}.sqlite"
     for old in root.glob("terms-*.sqlite"):
         if old != path:
             old.unlink(missing_ok=True)
@@ -226,10 +177,12 @@ def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
         db.close()
 
 
-def load_or_build(cache_root: Path, fingerprint: str, chunks_fn) -> BM25Index:
+def load_or_build(
+    cache_root: Path, fingerprint: str, chunks_fn: Callable[[], Iterable[Chunk]]
+) -> BM25Index:
     """The cached index for this fingerprint, or a new one built from `chunks_fn()` and saved."""
     directory = cache_root / f"bm25-{fingerprint}"
-    if (directory / META_FILE).exists():
+    if (directory / DONE_FILE).exists():
         try:
             return BM25Index.load(directory)
         except (OSError, ValueError, KeyError, TypeError):

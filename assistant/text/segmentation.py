@@ -7,17 +7,14 @@ keeping character offsets.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import pickle
 import re
-import sys
-import tempfile
 import threading
-import types
 from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jieba
 
 _SENTENCE = re.compile(r"[^。!?;…\n]+(?:[。!?;…]+[”’\"」』)]*)?|[。!?;…]+")
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -48,133 +45,52 @@ GENERIC_NOUNS = frozenset(
 )
 
 
+# Bumped when the term rules below change, so the BM25 term cache of an older rule set is
+# never read (the cache key also holds jieba's version).
+SEGMENTER_VERSION = "3"
+
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def load() -> jieba.Tokenizer:
+    """jieba's default tokenizer, initialised once per process (thread-safe).
+
+    jieba keeps its prefix dictionary in its own marshal cache (`jieba.dt.tmp_dir`, the
+    temp dir by default); `jieba.posseg` parses its word tags from the dictionary at import.
+    """
+    with _load_lock:
+        import jieba
+        import jieba.posseg  # noqa: F401  (tag() needs it; its import reads the word tags)
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        return jieba.dt
+
+
 def tag(text: str) -> list[tuple[str, str]]:
     """jieba's words of `text` with their part-of-speech tags (ns place, nr person, nt
     organisation, b distinguishing word such as 二期, t time word), lower-cased."""
     import jieba.posseg
 
-    _jieba()
+    load()
     return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text)]
 
 
 def in_dictionary(word: str) -> bool:
     """Whether jieba knows `word` from its dictionary (not a guess of its HMM)."""
-    import jieba
-
-    _jieba()
-    return bool(jieba.dt.FREQ.get(word))
+    return bool(load().FREQ.get(word))
 
 
-# jieba's load costs ~4 s per process: its prefix dictionary (a marshal cache in /tmp), the
-# HMM tables of finalseg and posseg (huge Python modules), and posseg's word tags, which its
-# import parses from dict.txt. The same objects, pickled once into one file, load in ~0.3 s.
-# The cache lives beside the index (see `set_cache_dir`), keyed by jieba's version; any
-# failure falls back to jieba's own load.
-_TABLES = tuple(
-    f"jieba.{pkg}.{name}"
-    for pkg in ("finalseg", "posseg")
-    for name in ("prob_start", "prob_trans", "prob_emit")
-) + ("jieba.posseg.char_state_tab",)
-_cache_dir: Path | None = None
-_load_lock = threading.Lock()
-
-
-def set_cache_dir(directory: Path) -> None:
-    """Where to keep jieba's tables (the data dir's cache); call before the first segmentation."""
-    global _cache_dir
-    _cache_dir = directory
-
-
-def _tables_files() -> list[Path]:
-    """The data dir's copy first, then a per-user one in the temp dir shared by all data dirs."""
-    from importlib.metadata import version
-
-    name = f"jieba-{version('jieba')}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
-    dirs = [_cache_dir] if _cache_dir else []
-    return [d / name for d in [*dirs, Path(tempfile.gettempdir()) / f"assistant-{os.getuid()}"]]
-
-
-def _load_tables(path: Path) -> dict | None:
-    try:
-        if path.stat().st_uid != os.getuid():  # never unpickle a file someone else wrote
-            return None
-        with path.open("rb") as f:
-            data = pickle.load(f)
-        if set(data["tables"]) != set(_TABLES) or not isinstance(data.get("word_tag"), dict):
-            return None  # written by an older version: rebuilt and rewritten
-        return data
-    except Exception:
-        return None
-
-
-def _save_tables(path: Path, jieba) -> None:
-    try:
-        # The tags' words as the very key objects of FREQ, and each tag one object: pickle
-        # then writes each once, and the load is faster and smaller.
-        words = {w: w for w in jieba.dt.FREQ}
-        tags: dict[str, str] = {}
-        word_tag = {
-            words.get(w, w): tags.setdefault(t, t) for w, t in jieba.posseg.dt.word_tag_tab.items()
-        }
-        data = {
-            "tables": {n: sys.modules[n].P for n in _TABLES},
-            "freq": jieba.dt.FREQ,
-            "total": jieba.dt.total,
-            "word_tag": word_tag,
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except Exception:  # a cache that cannot be written only costs time
-        logging.getLogger(__name__).debug("cannot write the jieba cache %s", path, exc_info=True)
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    with _load_lock:
-        paths, data, stale = _tables_files(), None, []
-        if "jieba" not in sys.modules:
-            for path in paths:
-                data = _load_tables(path)
-                if data:
-                    break
-                if path.exists():
-                    stale.append(path)  # unreadable or from an older version
-        if data:
-            for name, table in data["tables"].items():
-                module = types.ModuleType(name)
-                module.P = table  # type: ignore[attr-defined]
-                sys.modules[name] = module
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        if data:
-            jieba.dt.FREQ, jieba.dt.total = data["freq"], data["total"]
-            jieba.dt.initialized = True
-            # posseg's import reads dict.txt into its word tags (~0.5 s): give it an empty
-            # file and the cached tags instead.
-            jieba.dt.get_dict_file = io.BytesIO  # type: ignore[method-assign]
-            try:
-                import jieba.posseg
-            finally:
-                del jieba.dt.get_dict_file
-            jieba.posseg.dt.word_tag_tab = data["word_tag"]
-        else:
-            import jieba.posseg  # noqa: F401  (nouns() needs it; loaded here with the tables)
-
-            jieba.initialize()
-        for path in paths:
-            if path in stale or not path.exists():
-                _save_tables(path, jieba)
-        return jieba
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """jieba's words of `text` with their (start, end) offsets."""
+    return list(load().tokenize(text))
 
 
 def terms(text: str) -> list[str]:
     """Content terms for matching: lower-cased jieba words without stopwords or punctuation."""
     out = []
-    for word in _jieba().lcut_for_search(text.lower()):
+    for word in load().lcut_for_search(text.lower()):
         word = word.strip()
         if (
             word
