@@ -145,7 +145,9 @@ class AnswerChain(Runnable[ChainInput, Answer]):
     def __init__(self, steps: Runnable[ChainInput, str | Answer]) -> None:
         self.steps = steps
 
-    def invoke(self, input: ChainInput, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+    def invoke(
+        self, input: ChainInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
         answer = None
         for item in self.stream(input, config):
             if isinstance(item, Answer):
@@ -237,7 +239,9 @@ def build_chain(
     sequence = (
         RunnableLambda(condense, name="condense")
         | RunnableLambda(retrieve, name="retrieve")
-        | RunnableGenerator(answer, name="answer")
+        # The stubs omit the form taking `config`, which RunnableGenerator supports (it passes
+        # the child config, so the model's run nests under "answer").
+        | RunnableGenerator(answer, name="answer")  # type: ignore[arg-type]
         | RunnableGenerator(verify, name="verify")
     )
     return AnswerChain(sequence.with_config(run_name="assistant"))

@@ -13,8 +13,6 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-
 
 def _config(prefix: str) -> SettingsConfigDict:
     # env_ignore_empty: a variable left empty (as in a copied .env.example) means "not set"
@@ -112,7 +110,8 @@ class UISettings(BaseSettings):
 
 class Settings(BaseSettings):
     model_config = _config("ASSISTANT_")
-    data_dir: Path = PROJECT_DIR / "data"
+    # `./data` of the working directory (where `assistant ingest` runs), never the package's.
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "data")
     log_level: str = "WARNING"
 
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -101,7 +101,9 @@ def test_llm_made_up_number_flagged(llm_assistant, openai_server):
     assert a.to_json()["unsupported_claims"] == ["金山院区一期规划床位650张。"]
 
 
-@pytest.mark.parametrize("reply", ["NO_ANSWER", " **NO_ANSWER**.", "NO_ANSWER\n(the sources say nothing)"])
+@pytest.mark.parametrize(
+    "reply", ["NO_ANSWER", " **NO_ANSWER**.", "NO_ANSWER\n(the sources say nothing)"]
+)
 def test_llm_no_answer_token_becomes_a_refusal(llm_assistant, openai_server, reply):
     openai_server.script(Reply(text=reply, piece=2))
     items = list(llm_assistant.stream(Q))

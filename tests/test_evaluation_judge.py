@@ -99,6 +99,10 @@ def test_judge_scores_caches_and_counts_parse_failures_apart(fake_llm, tmp_path)
     assert totals["calls"] == len(requests) == 15
     assert all(is_judge_call(r) and r["temperature"] == 0 and not r.get("stream") for r in requests)
     assert {r["model"] for r in requests} == {"fake-judge"}
+    # the verdict's JSON schema goes along as `response_format` (with_structured_output)
+    formats = {r["response_format"]["json_schema"]["name"] for r in requests}
+    assert formats == {"Faithfulness", "Correctness"}
+    assert all(r["response_format"]["type"] == "json_schema" for r in requests)
     assert any(
         "忠实" in json.dumps(r["messages"], ensure_ascii=False) for r in requests
     )  # Chinese prompt

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 

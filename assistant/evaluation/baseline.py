@@ -14,9 +14,10 @@ import hashlib
 import time
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
 from assistant.answering.chain import Assistant
 from assistant.index.bm25 import BM25Index
-from langchain_core.embeddings import Embeddings
 from assistant.index.store import Store
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover

@@ -1,6 +1,9 @@
 """An LLM judge: claim-level faithfulness and correctness, through any OpenAI-compatible endpoint.
 
-Each prompt (`prompts/judge_*.{zh,en}.md`) asks for one JSON object at temperature 0.
+Each prompt (`prompts/judge_*.{zh,en}.md`) asks for one JSON object at temperature 0, and
+the model is asked for it through `with_structured_output` (the JSON schema of the verdict
+as `response_format`); the raw reply is kept, and parsed here, so a model that wraps the
+object in a code fence or chatter still counts.
 Every response is cached on disk by the hash of (model, prompt, repeat number), so a
 re-run makes no calls. Each case is judged `repeats` times; we report the mean and the
 spread. A response that is not the JSON asked for is a parse failure: counted apart,
@@ -14,12 +17,14 @@ import json
 import re
 import statistics
 from pathlib import Path
+from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import Progress
 
 from assistant.answering import prompts
-from assistant.answering.llm import explain
+from assistant.answering.llm import explain, make_chat_model
 from assistant.text.segmentation import is_chinese
 
 from ..settings import LLMSettings
@@ -29,6 +34,32 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 class ParseError(ValueError):
     pass
+
+
+class ClaimVerdict(BaseModel):
+    claim: str
+    supported: bool
+
+
+class Faithfulness(BaseModel):
+    """The faithfulness verdict: each claim of the answer, supported by the sources or not."""
+
+    claims: list[ClaimVerdict]
+
+
+class FactVerdict(BaseModel):
+    fact: str
+    present: bool
+
+
+class Correctness(BaseModel):
+    """The correctness verdict: each key fact, present in the answer or not."""
+
+    facts: list[FactVerdict]
+    contradiction: bool
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {"claims": Faithfulness, "facts": Correctness}
 
 
 def parse_json(text: str, key: str, flag: str) -> list[bool]:
@@ -51,23 +82,14 @@ def parse_json(text: str, key: str, flag: str) -> list[bool]:
 
 class Judge:
     def __init__(self, settings: LLMSettings, cache_dir: Path, repeats: int = 3) -> None:
-        from langchain_openai import ChatOpenAI
-
         self.settings = settings
         self.model_name = settings.model
-        self.model = ChatOpenAI(
-            model=settings.model,
-            api_key=settings.api_key,
-            base_url=settings.base_url,
-            temperature=0,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-        )
+        self.model = make_chat_model(settings, streaming=False, temperature=0)
         self.cache_dir = cache_dir
         self.repeats = max(1, repeats)
         self.calls = self.cached = self.parse_failures = 0
 
-    def complete(self, messages: list[tuple[str, str]], repeat: int) -> str:
+    def complete(self, messages: list[tuple[str, str]], repeat: int, key_name: str = "") -> str:
         key = hashlib.sha256(
             json.dumps([self.model_name, messages, repeat], ensure_ascii=False).encode()
         ).hexdigest()
@@ -75,13 +97,21 @@ class Judge:
         if path.is_file():
             self.cached += 1
             return json.loads(path.read_text(encoding="utf-8"))["text"]
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        chat = [SystemMessage(t) if role == "system" else HumanMessage(t) for role, t in messages]
+        chat = [("system" if role == "system" else "human", t) for role, t in messages]
+        model = (
+            # The schema as a dict, not the class: the openai client would validate a class
+            # itself and raise on a fenced reply that `parse_json` below still reads.
+            self.model.with_structured_output(
+                SCHEMAS[key_name].model_json_schema(), method="json_schema", include_raw=True
+            )
+            if key_name in SCHEMAS
+            else self.model
+        )
         try:
-            reply = self.model.invoke(chat)
+            out = model.invoke(chat)
         except Exception as exc:  # the openai client raises many types
             raise explain(exc, self.settings) from exc
+        reply: Any = out["raw"] if isinstance(out, dict) else out
         self.calls += 1
         text = (
             reply.content
@@ -101,7 +131,7 @@ class Judge:
         out: list[float | None] = []
         for repeat in range(self.repeats):
             try:
-                flags = parse_json(self.complete(messages, repeat), key, flag)
+                flags = parse_json(self.complete(messages, repeat, key), key, flag)
             except ParseError:
                 self.parse_failures += 1
                 out.append(None)

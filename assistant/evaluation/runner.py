@@ -23,7 +23,7 @@ from rich.table import Table
 from assistant.ingest.pipeline import discover
 
 from ..errors import AssistantError, ConfigError
-from ..settings import PROJECT_DIR, Settings
+from ..settings import Settings
 from . import compare as compare_mod
 from . import metrics, report, report_html
 from .dataset import Case, Dataset, load
@@ -89,7 +89,12 @@ def docs_folder(ds: Dataset, docs: Path | None) -> Path:
     if ds.docs is not None:
         return ds.docs
     here = Path("seeds")
-    return here if here.is_dir() else PROJECT_DIR / "seeds"
+    if not here.is_dir():
+        raise ConfigError(
+            "no documents folder for this dataset: pass --docs FOLDER, add `docs` to its _meta "
+            "line, or run from a folder that holds seeds/"
+        )
+    return here
 
 
 def case_row(case: Case, result: dict, latency_ms: float, error: str | None = None) -> dict:

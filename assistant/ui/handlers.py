@@ -22,7 +22,7 @@ from assistant.errors import AssistantError, ConfigError, IngestError
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover
 from assistant.schema import Answer
-from assistant.settings import PROJECT_DIR, Settings
+from assistant.settings import Settings
 from assistant.ui.feedback import append_feedback, conversation_markdown, feedback_record
 from assistant.ui.i18n import t
 from assistant.ui.render import (
@@ -262,7 +262,7 @@ class ChatUI:
         with self.kb_lock:
             indexed = set(self.source_names())
             files = discover([d for d in (self.settings.uploads_dir,) if d.is_dir()])
-            seeds = PROJECT_DIR / "seeds"
+            seeds = Path("seeds")  # where `make run` ingests them from: the working directory
             if seeds.is_dir():
                 files += [p for p in discover([seeds]) if p.name in indexed]
             report = self.assistant.ingest(files)
