@@ -9,7 +9,7 @@ export UV_LINK_MODE := copy
 TYPED_SEAMS := assistant/langchain.py assistant/answering/chain.py assistant/answering/steps.py \
 	assistant/answering/retrieval.py assistant/knowledge.py
 
-.PHONY: install run serve ingest test test-fast lint eval bench browser clean
+.PHONY: install run serve ingest test test-fast lint eval bench browser clean wheel-check
 
 # A virtual environment in .venv with exactly what uv.lock pins.
 install: .venv/.installed
@@ -36,6 +36,12 @@ browser:
 
 test: install browser
 	.venv/bin/pytest
+	scripts/wheel_check.sh
+
+# The built wheel, in a fresh virtual environment outside the repository, answers from
+# another folder (the locked dependencies come from uv's cache: no network needed).
+wheel-check: install
+	scripts/wheel_check.sh
 
 test-fast: install
 	.venv/bin/pytest -m "not browser and not slow"
