@@ -71,6 +71,7 @@ def test_offline_eval_meets_the_bars(name, seeded_settings, tmp_path, capsys):
         dataset=dataset,
         out=out,
         settings=seeded_settings,
+        docs=DATASETS.parents[1] / "seeds",
         fail_under=[f"{metric}={bar}" for metric, bar in bars.items()],
     )
     got = json.loads((out / "summary.json").read_text(encoding="utf-8"))["project"]["metrics"]

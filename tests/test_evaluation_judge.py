@@ -21,6 +21,7 @@ CORRECT = '```json\n{"facts": [{"fact": "400张", "present": true}], "contradict
 ANSWER = "星河公司员工共有3200人。[1]"
 CONDENSED = "星河公司是哪一年成立的？"
 DATASET = Path(__file__).parents[1] / "evals" / "datasets" / "seeds_qa.jsonl"
+SEEDS = Path(__file__).parents[1] / "seeds"  # the package never assumes a repository layout
 
 
 CONDENSE = ("把用户的追问改写成", "Rewrite the user's follow-up")
@@ -153,6 +154,7 @@ def test_eval_run_with_judge_against_the_fake_server(fake_llm, seeded_settings, 
         judge=True,
         judge_repeats=2,
         settings=seeded_settings,
+        docs=SEEDS,
         fail_under=["judge_faithfulness=0.6"],
     )
     assert code == 1  # 0.5 is below the bar
@@ -206,6 +208,7 @@ def test_llm_mode_with_judge_and_baseline_against_the_fake_server(
         judge_repeats=3,
         out=out,
         settings=seeded_settings,
+        docs=SEEDS,
     )
     assert code == 0
     rows = [json.loads(ln) for ln in (out / "results.jsonl").read_text("utf-8").splitlines()]
@@ -237,6 +240,7 @@ def test_llm_mode_with_judge_and_baseline_against_the_fake_server(
         judge_repeats=3,
         out=tmp_path / "again",
         settings=seeded_settings,
+        docs=SEEDS,
     )
     again = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
     assert again["judge"]["calls"] == 0 and again["judge"]["cached"] > 0

@@ -12,6 +12,7 @@ from assistant.evaluation import compare, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT / "evals" / "datasets" / "seeds_qa.jsonl"
+SEEDS = ROOT / "seeds"
 PICK = ("q003", "q004", "q010", "q080")  # number, follow-up, English, unanswerable near miss
 RESULT_FIELDS = {
     "id",
@@ -62,7 +63,7 @@ def read_rows(out: Path) -> list[dict]:
 @pytest.mark.slow
 def test_run_writes_results_summary_and_reports_with_baseline(tiny, tmp_path, seeded_settings):
     out = tmp_path / "run1"
-    code = runner.run(dataset=tiny, out=out, baseline=True, settings=seeded_settings)
+    code = runner.run(dataset=tiny, out=out, baseline=True, settings=seeded_settings, docs=SEEDS)
     assert code == 0
     assert {p.name for p in out.iterdir()} >= {
         "results.jsonl",
@@ -97,7 +98,10 @@ def test_run_writes_results_summary_and_reports_with_baseline(tiny, tmp_path, se
 def test_fail_under_and_compare(tiny, tmp_path, seeded_settings, capsys):
     first = tmp_path / "first"
     assert (
-        runner.run(dataset=tiny, out=first, fail_under=["hit@5=0.5"], settings=seeded_settings) == 0
+        runner.run(
+            dataset=tiny, out=first, fail_under=["hit@5=0.5"], settings=seeded_settings, docs=SEEDS
+        )
+        == 0
     )
     second = tmp_path / "second"
     code = runner.run(
@@ -106,6 +110,7 @@ def test_fail_under_and_compare(tiny, tmp_path, seeded_settings, capsys):
         compare=first,
         fail_under=["hit@5=1.01", "grounding=0"],
         settings=seeded_settings,
+        docs=SEEDS,
     )
     assert code == 1
     assert (
