@@ -76,7 +76,7 @@ def test_missing_prompt_file_raises():
 def test_file_without_sections_raises(tmp_path, monkeypatch):
     (tmp_path / "broken.zh.md").write_text("no sections here {{ x }}", encoding="utf-8")
     monkeypatch.setattr(prompts, "PROMPTS_DIR", tmp_path)
-    prompts._load.cache_clear()  # noqa: SLF001  (the test swaps the folder the cache read)
+    prompts._load.cache_clear()  # the test swaps the folder the cache read
     try:
         with pytest.raises(ConfigError, match="section"):
             prompts.render("broken", "zh", x=1)

@@ -19,7 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, StrictUndefined, meta
+from jinja2 import Environment, StrictUndefined, Template, meta
 
 from assistant.errors import ConfigError
 
@@ -87,12 +87,17 @@ def template(name: str, lang: str) -> ChatPromptTemplate:
     )
 
 
+@lru_cache(maxsize=64)
+def _text_template(name: str, lang: str) -> Template:
+    return _env.from_string(_load(name, lang)[0][1])
+
+
 def render(name: str, lang: str, **values: Any) -> list[tuple[str, str]]:
     """[(role, text)] for a chat prompt (through its `ChatPromptTemplate`), or [("text", text)]."""
     check(name, lang, values)
     sections = _load(name, lang)
     if sections[0][0] == "text":
-        return [("text", _env.from_string(sections[0][1]).render(**values).strip())]
+        return [("text", _text_template(name, lang).render(**values).strip())]
     roles = [role for role, _, _ in sections]
     messages = template(name, lang).format_messages(**values)
     return [(role, str(m.content).strip()) for role, m in zip(roles, messages, strict=True)]
