@@ -208,7 +208,6 @@ def test_llm_mode_with_judge_and_baseline_against_the_fake_server(
         judge_repeats=3,
         out=out,
         settings=seeded_settings,
-        docs=SEEDS,
     )
     assert code == 0
     rows = [json.loads(ln) for ln in (out / "results.jsonl").read_text("utf-8").splitlines()]
@@ -240,7 +239,6 @@ def test_llm_mode_with_judge_and_baseline_against_the_fake_server(
         judge_repeats=3,
         out=tmp_path / "again",
         settings=seeded_settings,
-        docs=SEEDS,
     )
     again = json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
     assert again["judge"]["calls"] == 0 and again["judge"]["cached"] > 0
