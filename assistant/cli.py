@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from assistant.errors import AssistantError
+from assistant.redact import redact
 
 app = typer.Typer(
     add_completion=False,
@@ -20,7 +21,7 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -96,7 +97,7 @@ def ask(
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         return
     if answer.notice:
-        typer.echo(f"[{answer.notice}]", err=True)
+        typer.echo(f"[{redact(answer.notice)}]", err=True)
     if answer.standalone_question != answer.question:
         typer.echo(f"({answer.standalone_question})")
     typer.echo(answer.answer)
@@ -211,6 +212,9 @@ def eval_cmd(
 
 
 def main() -> None:  # pragma: no cover - the console script entry point
+    from assistant.redact import install_log_filter
+
+    install_log_filter()
     try:
         app()
     except KeyboardInterrupt:

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import prompts
+from assistant.answering import inputs, prompts, safety
 from assistant.answering.citations import verify
 from assistant.answering.evidence import Corpus
 from assistant.answering.followup import Query, expand
-from assistant.answering.llm import explain, make_chat_model
+from assistant.answering.llm import complete_text, explain, make_chat_model
 from assistant.answering.reader import Draft, ExtractiveAnswerer
 from assistant.answering.retrieval import HybridRetriever
-from assistant.errors import AssistantError, InputError, ModelError
+from assistant.errors import AssistantError, ModelError
 from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
 from assistant.index.store import DocRecord, Store
 from assistant.ingest.pipeline import FileResult, IngestReport, ingest
@@ -72,9 +72,12 @@ class Assistant:
         self._documents: tuple[object, Callable[[str], str]] = (None, lambda source: "")
         if chat_model is not None:
             from langchain_core.output_parsers import StrOutputParser
-            from langchain_core.runnables import RunnableLambda
+            from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
-            self.answer_chain = RunnableLambda(self._answer_prompt) | chat_model | StrOutputParser()
+            # complete_text: a stream cut mid-way (no finish reason) fails like any other fault
+            self.answer_chain = (
+                RunnableLambda(self._answer_prompt) | chat_model | RunnableGenerator(complete_text)
+            )
             self.condense_chain = (
                 RunnableLambda(self._condense_prompt) | chat_model | StrOutputParser()
             )
@@ -128,13 +131,16 @@ class Assistant:
         """Text pieces as they are produced, then the verified `Answer`."""
         started = time.perf_counter()
         question = self._validate(question)
-        history = list(history or [])
+        history = inputs.clean_history(history, self.settings.answer)
         turn = _Turn(
             question=question,
             history=history,
             lang="zh" if is_chinese(question) else "en",
             query=expand(question, history, self.retriever.bm25().vocab.__contains__),
         )
+        if (gated := self._gate(turn)) is not None:
+            yield gated
+            return
         turn = self._retrieve(self._condense(turn))
         t_answer = time.perf_counter()
         refusal = self._refusal(turn)
@@ -183,21 +189,37 @@ class Assistant:
             citations=citations,
             claims=claims,
             retrieved=turn.retrieved,
+            warnings=[] if draft.refused else safety.answer_warnings(question, text, citations),
             timings_ms=turn.timings,
         )
 
     # --- steps of the chain ----------------------------------------------------------
     def _validate(self, question: str) -> str:
-        question = (question or "").strip()
-        limit = self.settings.answer.max_question_chars
-        if not question:
-            raise InputError("the question is empty: type a question about your documents")
-        if len(question) > limit:
-            raise InputError(
-                f"the question has {len(question)} characters; the limit is {limit} "
-                "(ANSWER_MAX_QUESTION_CHARS): ask a shorter question"
-            )
-        return question
+        return inputs.clean_question(question, self.settings.answer)
+
+    def _gate(self, turn: _Turn) -> Answer | None:
+        """A refusal before retrieval when no word of the question is in the index."""
+        self._check_not_empty()
+        if inputs.answerable_terms(turn.query.standalone, self.retriever.bm25().vocab.__contains__):
+            return None
+        why = {
+            "zh": "问题中没有资料里出现过的词语（只有符号、标记、代码或资料未使用的语言）",
+            "en": "no word of the question occurs in the documents (only symbols, markup, "
+            "code or a language they do not use)",
+        }[turn.lang]
+        return Answer(
+            question=turn.question,
+            standalone_question=turn.query.standalone,
+            answer=prompts.render_text("refusal", turn.lang, topics=""),
+            refused=True,
+            mode="extractive",
+            warnings=[why],
+            timings_ms=turn.timings,
+        )
+
+    def _check_not_empty(self) -> None:
+        if not self.store.docs.count():
+            raise AssistantError("the index holds no documents: run `assistant ingest PATH` first")
 
     def _condense(self, turn: _Turn) -> _Turn:
         if self.chat_model is not None and turn.query.history:
@@ -211,15 +233,18 @@ class Assistant:
 
     def _retrieve(self, turn: _Turn) -> _Turn:
         t0 = time.perf_counter()
-        if not self.store.docs.count():
-            raise AssistantError("the index holds no documents: run `assistant ingest PATH` first")
         turn.retrieved = self.retriever.retrieve(turn.query.standalone, turn.timings)
         turn.timings["retrieve"] = (time.perf_counter() - t0) * 1000
         return turn
 
     def _answer_prompt(self, turn: _Turn):
         sources = [
-            {"n": i + 1, "title": r.chunk.title, "source": r.chunk.source, "text": r.chunk.text}
+            {
+                "n": i + 1,
+                "title": r.chunk.title,
+                "source": r.chunk.source,
+                "text": safety.as_data(r.chunk.text),
+            }
             for i, r in enumerate(turn.retrieved)
         ]
         refusal = prompts.render_text("refusal", turn.lang, topics="")

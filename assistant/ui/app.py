@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from assistant.redact import install_log_filter  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.ui.handlers import ChatUI, parse_users  # noqa: E402
 from assistant.ui.i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
@@ -319,6 +320,7 @@ def launch(host: str | None = None, port: int | None = None) -> None:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())
+    install_log_filter(settings)  # no key or URL credential in any log line
     assistant = Assistant.from_settings(settings)
     serve(build_app(assistant, settings), settings, host, port)
 

@@ -13,14 +13,15 @@ import logging
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from html import escape, unescape
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError, IngestError
+from assistant.exports import write_export
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover
+from assistant.redact import redact
 from assistant.schema import Answer
 from assistant.settings import PROJECT_DIR, Settings
 from assistant.ui.feedback import append_feedback, conversation_markdown, feedback_record
@@ -65,12 +66,24 @@ def _is_meta(message) -> bool:
 
 
 def user_questions(history: list) -> list[str]:
-    """The earlier user questions, oldest first (metadata messages left out)."""
+    """The earlier user questions, oldest first (metadata messages and failed turns left out).
+
+    A question whose answer was an error never reached the documents: a follow-up must
+    not build on it.
+    """
+    turns = [m for m in history or [] if not _is_meta(m)]
     return [
         unescape(message_text(m)).strip()
-        for m in history or []
-        if _role(m) == "user" and not _is_meta(m) and message_text(m).strip()
+        for i, m in enumerate(turns)
+        if _role(m) == "user"
+        and message_text(m).strip()
+        and not (i + 1 < len(turns) and failed_turn(turns[i + 1]))
     ]
+
+
+def failed_turn(message) -> bool:
+    """Whether an assistant message is the error shown for a failed turn."""
+    return _role(message) == "assistant" and 'class="ans ans-error"' in message_text(message)
 
 
 def safe_name(name: str) -> str | None:
@@ -160,10 +173,7 @@ class ChatUI:
         if not done:
             return None
         labels = {k: t(lang, f"md_{k}") for k in ("title", "question", "answer", "sources")}
-        folder = Path(tempfile.mkdtemp(prefix="assistant-export-"))
-        path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.md"
-        path.write_text(conversation_markdown(done, labels), encoding="utf-8")
-        return str(path)
+        return str(write_export(redact(conversation_markdown(done, labels))))
 
     def open_document(self, request: str, lang: str) -> str:
         """The whole document a source link points at, its passage highlighted."""
