@@ -40,6 +40,7 @@ def ingest_cmd(
 ) -> None:
     """Add documents to the index (unchanged files are skipped)."""
     from rich.console import Console
+    from rich.markup import escape as esc
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from assistant.ingest.pipeline import discover
@@ -61,8 +62,11 @@ def ingest_cmd(
         def on_file(result) -> None:
             bar.update(task, advance=1, description=f"{result.status:9} {result.source}")
 
+        def on_progress(source: str, done: int, total: int) -> None:
+            bar.update(task, description=f"embedding {source}: {done}/{total} chunks")
+
         try:
-            report = bot.ingest(files, on_file)
+            report = bot.ingest(paths, on_file, on_progress)
             if report.changed or report.repaired:
                 bar.update(task, description="indexing terms for BM25")
                 bot.retriever.bm25()  # built here, not on the first question
@@ -70,12 +74,18 @@ def ingest_cmd(
             fail(str(exc))
     for r in report.results:
         if r.status == "skipped":
-            console.print(f"[yellow]skipped[/] {r.path}: {r.reason}")
+            console.print(f"[yellow]skipped[/] {esc(r.path)}: {esc(redact(r.reason))}")
         elif r.status != "unchanged":
-            console.print(f"[green]{r.status}[/] {r.source} ({r.chunks} chunks, {r.tokens} tokens)")
+            console.print(
+                f"[green]{r.status}[/] {esc(r.source)} ({r.chunks} chunks, {r.tokens} tokens)"
+            )
+        for warning in r.warnings:
+            console.print(f"[yellow]warning[/] {esc(r.source)}: {esc(warning)}")
     if report.repaired:
         console.print(f"repaired: removed {report.repaired} chunks left by an interrupted ingest")
     typer.echo(report.summary())
+    if report.results and report.count("skipped") == len(report.results):
+        fail("nothing could be ingested: every file was skipped (reasons above)")
 
 
 @app.command()

@@ -94,8 +94,8 @@ class Assistant:
         return cls(settings, store, embeddings, chat_model)
 
     # --- the knowledge base --------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], on_file=None) -> IngestReport:
-        report = ingest(paths, self.store, self.settings, on_file)
+    def ingest(self, paths: Iterable[Path], on_file=None, on_progress=None) -> IngestReport:
+        report = ingest(paths, self.store, self.settings, on_file, on_progress)
         self.retriever.invalidate()
         return report
 

@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.index.embeddings import Embedder
 
 PAGE = 2000  # chunks per write
+PROGRESS_PAGE = 128  # chunks per write when the caller shows progress within a file
 READ_PAGE = 10000  # chunks per read: each page skips `offset` rows first
 # Chroma keeps up to `sync_threshold` writes in its log before it compacts them, and reads
 # that log on every write: with whole documents in the manifest, writing one record took
@@ -47,6 +48,8 @@ class DocRecord:
     file_hash: str
     chunks: int
     ingested_at: float
+    instructions: int = 0  # sentences that read like instructions to a model (flagged at ingest)
+    warnings: str = ""  # what ingest noticed (bytes replaced, UTF-16 without BOM)
 
 
 def make_client(settings: Settings):
@@ -134,6 +137,8 @@ class Store:
                 file_hash=str(m.get("file_hash", "")),
                 chunks=int(m.get("chunks", 0)),
                 ingested_at=float(m.get("ingested_at", 0)),
+                instructions=int(m.get("instructions", 0) or 0),
+                warnings=str(m.get("warnings", "") or ""),
             )
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
         }
@@ -222,15 +227,29 @@ class Store:
         ]
 
     # --- writing -------------------------------------------------------------------
-    def put_document(self, doc: SourceDocument, chunks: list[Chunk], file_hash: str = "") -> None:
-        """Chunks first, then the manifest record (the commit), then the old version's chunks go."""
-        for i in range(0, len(chunks), PAGE):
-            batch = chunks[i : i + PAGE]
+    def put_document(
+        self,
+        doc: SourceDocument,
+        chunks: list[Chunk],
+        file_hash: str = "",
+        extra: dict[str, str | int | float] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Chunks first, then the manifest record (the commit), then the old version's chunks go.
+
+        `extra`: more metadata for the manifest record. `on_progress(done, total)` is
+        called after each batch of chunks (smaller batches when it is given).
+        """
+        page = PROGRESS_PAGE if on_progress else PAGE
+        for i in range(0, len(chunks), page):
+            batch = chunks[i : i + page]
             self.vectors.add_texts(
                 [c.text for c in batch],
                 metadatas=[c.metadata() for c in batch],
                 ids=[c.id for c in batch],
             )
+            if on_progress:
+                on_progress(i + len(batch), len(chunks))
         self.docs.upsert(
             ids=[doc.source],
             documents=[doc.text],
@@ -242,6 +261,7 @@ class Store:
                     "file_hash": file_hash,
                     "chunks": len(chunks),
                     "ingested_at": time.time(),
+                    **(extra or {}),
                 }
             ],
         )
