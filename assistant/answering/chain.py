@@ -33,7 +33,7 @@ from assistant.answering.reader import Draft, ExtractiveAnswerer
 from assistant.answering.retrieval import HybridRetriever
 from assistant.errors import AssistantError, ModelError
 from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
-from assistant.index.store import DocRecord, Store
+from assistant.index.store import DocRecord, Store, reachable
 from assistant.ingest.pipeline import FileResult, IngestReport, ingest
 from assistant.schema import Answer, Citation, Claim, Retrieved, SourceDocument
 from assistant.settings import Settings
@@ -95,12 +95,14 @@ class Assistant:
 
     # --- the knowledge base --------------------------------------------------------
     def ingest(self, paths: Iterable[Path], on_file=None, on_progress=None) -> IngestReport:
-        report = ingest(paths, self.store, self.settings, on_file, on_progress)
+        with reachable(self.settings.chroma):
+            report = ingest(paths, self.store, self.settings, on_file, on_progress)
         self.retriever.invalidate()
         return report
 
     def sources(self) -> list[DocRecord]:
-        return sorted(self.store.manifest().values(), key=lambda r: r.source)
+        with reachable(self.settings.chroma):
+            return sorted(self.store.manifest().values(), key=lambda r: r.source)
 
     def forget(self, source: str) -> bool:
         removed = self.store.remove(source)
@@ -108,7 +110,8 @@ class Assistant:
         return removed
 
     def document(self, source: str) -> SourceDocument | None:
-        return self.store.document(source)
+        with reachable(self.settings.chroma):
+            return self.store.document(source)
 
     @property
     def mode(self) -> str:
@@ -138,10 +141,13 @@ class Assistant:
             lang="zh" if is_chinese(question) else "en",
             query=expand(question, history, self.retriever.bm25().vocab.__contains__),
         )
-        if (gated := self._gate(turn)) is not None:
+        with reachable(self.settings.chroma):  # a lost Chroma server: one clear error
+            gated = self._gate(turn)
+            if gated is None:
+                turn = self._retrieve(self._condense(turn))
+        if gated is not None:
             yield gated
             return
-        turn = self._retrieve(self._condense(turn))
         t_answer = time.perf_counter()
         refusal = self._refusal(turn)
         draft = self.extractive.answer(turn.query, turn.retrieved, self._corpus(), refusal)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import ConfigError, IndexMismatchError
+from assistant.errors import ConfigError, IndexMismatchError, IndexUnavailableError
 from assistant.schema import Chunk, SourceDocument
-from assistant.settings import Settings
+from assistant.settings import ChromaSettings, Settings
 
 if TYPE_CHECKING:
     from assistant.index.embeddings import Embedder
@@ -77,6 +77,35 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(
         path=str(settings.chroma_dir), settings=client_settings, **kwargs
     )
+
+
+def _connection_failure(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) is a failure to reach a server."""
+    seen = 0
+    while exc is not None and seen < 8:
+        kind = type(exc)
+        if isinstance(exc, ConnectionError | TimeoutError) or kind.__module__.startswith(
+            ("httpx", "httpcore")
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+@contextlib.contextmanager
+def reachable(cfg: ChromaSettings) -> Iterator[None]:
+    """Turns a lost Chroma server into `IndexUnavailableError` (the next call retries by itself)."""
+    try:
+        yield
+    except IndexUnavailableError:
+        raise
+    except Exception as exc:
+        if cfg.host and _connection_failure(exc):
+            raise IndexUnavailableError(
+                f"cannot reach the Chroma server at {cfg.host}:{cfg.port}: start it or unset "
+                "CHROMA_HOST"
+            ) from exc
+        raise
 
 
 class Store:
