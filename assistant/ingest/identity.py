@@ -13,7 +13,7 @@ caller must ask first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -85,10 +85,18 @@ class UploadDecision:
     ask: bool = False  # the caller must ask (replace / keep both / cancel)
 
 
-def upload_name(name: str, existing: Iterable[str], on_conflict: str = "ask") -> UploadDecision:
-    """What an upload called `name` becomes, given the documents already indexed."""
+def upload_name(
+    name: str,
+    existing: Mapping[str, str],
+    on_conflict: str = "ask",
+    file_hash: str | None = None,
+) -> UploadDecision:
+    """What an upload called `name` becomes, given the indexed documents (name → file hash).
+
+    The same bytes under the same name are no conflict: ingest finds them unchanged.
+    """
     taken = set(existing)
-    if name not in taken:
+    if name not in taken or (file_hash is not None and existing[name] == file_hash):
         return UploadDecision(name, conflict=False)
     policy = OnConflict(on_conflict)
     if policy is OnConflict.REPLACE:
@@ -102,4 +110,25 @@ def upload_name(name: str, existing: Iterable[str], on_conflict: str = "ask") ->
     return UploadDecision(None, conflict=True, ask=policy is OnConflict.ASK)
 
 
-__all__ = ["OnConflict", "UploadDecision", "discover", "legacy_id", "source_id", "upload_name"]
+def upload_hash(path: Path) -> str | None:
+    """The byte hash ingest would record for this file (None when it cannot be read)."""
+    import hashlib
+
+    from assistant.errors import IngestError
+    from assistant.ingest.loading import read_file
+
+    try:
+        return hashlib.sha256(read_file(path)).hexdigest()
+    except IngestError:
+        return None
+
+
+__all__ = [
+    "OnConflict",
+    "UploadDecision",
+    "discover",
+    "legacy_id",
+    "source_id",
+    "upload_hash",
+    "upload_name",
+]

@@ -129,6 +129,20 @@ def build_app(assistant, settings: Settings):
                     type="filepath",
                     elem_id="kb-upload",
                 )
+                on_conflict = gr.Radio(
+                    [
+                        (t(lang0, f"kb_conflict_{k}"), v)
+                        for k, v in (
+                            ("ask", "ask"),
+                            ("replace", "replace"),
+                            ("keep", "keep_both"),
+                            ("cancel", "cancel"),
+                        )
+                    ],
+                    value="ask",
+                    label=t(lang0, "kb_conflict"),
+                    elem_id="kb-conflict",
+                )
                 with gr.Row():
                     upload_btn = gr.Button(
                         t(lang0, "kb_upload_btn"), variant="primary", elem_id="kb-add"
@@ -199,8 +213,8 @@ def build_app(assistant, settings: Settings):
 
         kb_outputs = [kb_message, kb_table, delete_pick, status]
         upload_btn.click(
-            lambda files, lg: (*refreshed(ui.upload(files, lg), lg), None),
-            [upload_files, lang],
+            lambda files, lg, oc: (*refreshed(ui.upload(files, lg, oc), lg), None),
+            [upload_files, lang, on_conflict],
             [*kb_outputs, upload_files],
             concurrency_limit=1,
             concurrency_id="kb",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError, IngestError
 from assistant.exports import write_export
+from assistant.ingest.identity import upload_hash, upload_name
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover
 from assistant.redact import redact
@@ -201,11 +202,22 @@ class ChatUI:
     def source_names(self) -> list[str]:
         return [r.source for r in self.assistant.sources()]
 
-    def add_upload(self, path: str | Path, name: str, lang: str) -> tuple[bool, str]:
-        """Check, store under uploads_dir and ingest one uploaded file: (ok, message)."""
+    def add_upload(
+        self, path: str | Path, name: str, lang: str, on_conflict: str = "ask"
+    ) -> tuple[bool, str]:
+        """Check, store under uploads_dir and ingest one uploaded file: (ok, message).
+
+        `on_conflict` when a document of that name exists: ask (nothing added), replace,
+        keep_both (stored under a new name) or cancel.
+        """
         clean = safe_name(name)
         if clean is None:
             return False, t(lang, "kb_rejected", name=name, reason=t(lang, "kb_bad_name"))
+        indexed = {r.source: r.file_hash for r in self.assistant.sources()}
+        decision = upload_name(clean, indexed, on_conflict, upload_hash(Path(path)))
+        if decision.name is None:
+            return False, t(lang, "kb_exists" if decision.ask else "kb_cancelled", name=clean)
+        clean = decision.name
         suffix = Path(clean).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             return False, t(
@@ -250,11 +262,11 @@ class ChatUI:
         key = {"added": "kb_added", "updated": "kb_updated"}.get(result.status, "kb_unchanged")
         return True, t(lang, key, source=result.source, chunks=result.chunks)
 
-    def upload(self, files, lang: str) -> str:
+    def upload(self, files, lang: str, on_conflict: str = "ask") -> str:
         paths = [f if isinstance(f, str | Path) else getattr(f, "name", "") for f in (files or [])]
         if not paths:
             return t(lang, "kb_no_file")
-        return "\n".join(self.add_upload(p, Path(p).name, lang)[1] for p in paths)
+        return "\n".join(self.add_upload(p, Path(p).name, lang, on_conflict)[1] for p in paths)
 
     def delete(self, source: str | None, lang: str) -> str:
         if not source:

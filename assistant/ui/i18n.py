@@ -74,6 +74,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_question": "问",
         "md_answer": "答",
         "md_sources": "出处",
+        "kb_exists": "知识库里已有同名文档 {name}：请在“同名文档”中选择“替换”或“都保留”后再上传，或者取消。",
+        "kb_cancelled": "已取消：{name} 没有加入，知识库保持不变。",
+        "kb_conflict": "同名文档",
+        "kb_conflict_ask": "先问我",
+        "kb_conflict_replace": "替换",
+        "kb_conflict_keep": "都保留（改名）",
+        "kb_conflict_cancel": "取消",
     },
     "en": {
         "title": "Chinese document assistant",
@@ -133,6 +140,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "md_question": "Q",
         "md_answer": "A",
         "md_sources": "Sources",
+        "kb_exists": "A document named {name} is already in the knowledge base: choose Replace or Keep both under 'Same name' and upload again, or cancel.",
+        "kb_cancelled": "Cancelled: {name} was not added; the knowledge base is unchanged.",
+        "kb_conflict": "Same name",
+        "kb_conflict_ask": "Ask me",
+        "kb_conflict_replace": "Replace",
+        "kb_conflict_keep": "Keep both (rename)",
+        "kb_conflict_cancel": "Cancel",
     },
 }
 
