@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from assistant.login import login_parts  # noqa: E402
 from assistant.redact import install_log_filter  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.ui.handlers import ChatUI, parse_users  # noqa: E402
@@ -312,10 +313,12 @@ def theme():
 def serve(app, settings: Settings, host: str | None = None, port: int | None = None, **kwargs):
     """Queue and launch a built app with its theme, CSS and head (Gradio 6 takes them here)."""
     app.queue(default_concurrency_limit=settings.ui.concurrency)
+    auth, app_kwargs = login_parts(parse_users(settings.ui.users))  # throttled, routes closed
     return app.launch(
         server_name=host or settings.ui.host,
         server_port=port or settings.ui.port,
-        auth=parse_users(settings.ui.users),
+        auth=auth,
+        app_kwargs=app_kwargs,
         max_file_size=f"{settings.ui.max_upload_mb}mb",
         theme=theme(),
         css=CSS,
