@@ -24,6 +24,7 @@ from assistant.text.segmentation import terms
 # zero-width spaces and joiners, BOMs, bidi overrides that can disguise a question).
 _INVISIBLE = {"Cc", "Cf"}
 _KEEP = {"\n", "\t"}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour and cursor sequences
 
 # Markup and template syntax carry no topic: `<b>…</b>`, `{{ 7*7 }}`, `{% … %}`, `${…}`.
 _MARKUP = re.compile(
@@ -51,6 +52,7 @@ def clean_text(value: object, what: str = "the question") -> str:
             f"{what} holds characters that are not valid Unicode (lone surrogates at "
             f"position {exc.start}): paste it again as plain text"
         ) from None
+    value = _ANSI.sub("", value)
     kept = (
         " " if ch in _KEEP else ch
         for ch in value
