@@ -165,6 +165,12 @@ def test_injected_document_is_flagged_at_ingest_and_its_value_disagrees(planted)
     assert answer.to_json()["warnings"] == answer.warnings
     assert any("400张" in w and "9999张" in w for w in answer.warnings), answer.warnings
     assert any("指令" in w for w in answer.warnings)
+    from assistant.ui.handlers import ChatUI
+
+    view = ChatUI(planted, planted.settings).open_document(
+        '{"source": "evil.txt", "start": 0, "end": 4}', "zh"
+    )
+    assert "doc-warning" in view and "1 句" in view
 
 
 def test_an_obeying_llm_is_flagged_and_the_prompt_fences_the_sources(

@@ -35,6 +35,7 @@ from assistant.ui.render import (
     render_kb,
     render_status,
     render_streaming,
+    render_warning,
 )
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ class ChatUI:
         doc = self.assistant.document(source)
         if doc is None:
             return render_doc_message(t(lang, "doc_missing", source=source))
-        return render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
+        html = render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
+        flagged = sum(r.instructions for r in self.assistant.sources() if r.source == source)
+        return (render_warning(t(lang, "doc_instructions", n=flagged)) if flagged else "") + html
 
     def status(self, lang: str) -> str:
         return render_status(

@@ -81,6 +81,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "kb_conflict_replace": "替换",
         "kb_conflict_keep": "都保留（改名）",
         "kb_conflict_cancel": "取消",
+        "doc_instructions": "这篇文档有 {n} 句像是给助手下指令的文字；助手只把它当作资料，请谨慎看待。",
     },
     "en": {
         "title": "Chinese document assistant",
@@ -147,6 +148,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "kb_conflict_replace": "Replace",
         "kb_conflict_keep": "Keep both (rename)",
         "kb_conflict_cancel": "Cancel",
+        "doc_instructions": "This document holds {n} sentence(s) that read like instructions to an assistant; they are treated as data only. Read it with care.",
     },
 }
 

@@ -181,6 +181,10 @@ def render_document(
     )
 
 
+def render_warning(message: str) -> str:
+    return f'<div class="ans-warn doc-warning">⚠ {esc(message)}</div>'
+
+
 def render_doc_message(message: str) -> str:
     return f'<div class="doc doc-empty">{esc(message)}</div>'
 
