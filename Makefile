@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install run serve ingest test test-fast lint eval bench browser clean
+.PHONY: install run serve ingest test test-fast lint eval bench reliability browser clean
 
 # A virtual environment in .venv with exactly what uv.lock pins.
 install: .venv/.installed
@@ -46,6 +46,10 @@ eval: install
 
 bench: install
 	$(PY) -m benchmarks.run
+
+# A bounded fault-and-load run (a few minutes): figures for docs/RELIABILITY.md.
+reliability: install
+	$(PY) -m benchmarks.reliability
 
 clean:
 	rm -rf .venv data .pytest_cache .ruff_cache .mypy_cache
