@@ -103,27 +103,29 @@ def bad_inputs(data_dir: Path, n: int, seed: int) -> dict:
     counts = {"input_error": 0, "refused": 0, "answered": 0, "crash": 0, "answered_no_topic": 0}
     crashes: list[str] = []
     times: list[float] = []
+    by_kind: dict[str, dict[str, int]] = {}
     for kind, question, history in hostile_questions(n, random.Random(seed)):
         t0 = time.perf_counter()
         try:
             answer = bot.ask(question, history)  # type: ignore[arg-type]
-        except InputError:
-            counts["input_error"] += 1
-        except AssistantError:
-            counts["input_error"] += 1
+        except (InputError, AssistantError):
+            key = "input_error"
         except Exception as exc:  # a crash: what the run is looking for
-            counts["crash"] += 1
+            key = "crash"
             crashes.append(f"{kind}: {type(exc).__name__}: {exc}"[:200])
         else:
             key = "refused" if answer.refused else "answered"
-            counts[key] += 1
             if key == "answered" and kind in NO_TOPIC:
                 counts["answered_no_topic"] += 1
+        counts[key] += 1
+        tally = by_kind.setdefault(kind, {})
+        tally[key] = tally.get(key, 0) + 1
         times.append((time.perf_counter() - t0) * 1000)
     return {
         "tried": n,
         **counts,
         "crashes": crashes[:10],
+        "by_kind": by_kind,
         "ms": summary(times),
         "max_ms": round(max(times), 1),
     }
@@ -342,6 +344,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=45.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--parts", default="bad,files,kills,sessions", help="a comma list of parts to run"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="assistant-reliability-"))
@@ -353,19 +358,29 @@ def main() -> None:
             [ASSISTANT, "ingest", str(SEEDS)], cwd=ROOT, env=env, check=True, capture_output=True
         )
         os.environ["ANONYMIZED_TELEMETRY"] = "False"
-        print("bad inputs …", flush=True)
-        results["bad_inputs"] = bad_inputs(seeded, args.bad, args.seed)
-        print("hostile files …", flush=True)
-        results["hostile_files"] = hostile_files(work)
-        print("kill -9 trials …", flush=True)
-        results["kill_trials"] = kill_trials(work, args.kills, args.seed)
-        print("concurrent sessions …", flush=True)
-        results["sessions"] = sessions(seeded, args.sessions, args.seconds, args.seed)
+        parts = set(args.parts.split(","))
+        if "bad" in parts:
+            print("bad inputs …", flush=True)
+            results["bad_inputs"] = bad_inputs(seeded, args.bad, args.seed)
+        if "files" in parts:
+            print("hostile files …", flush=True)
+            results["hostile_files"] = hostile_files(work)
+        if "kills" in parts:
+            print("kill -9 trials …", flush=True)
+            results["kill_trials"] = kill_trials(work, args.kills, args.seed)
+        if "sessions" in parts:
+            print("concurrent sessions …", flush=True)
+            results["sessions"] = sessions(seeded, args.sessions, args.seconds, args.seed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["total_s"] = round(time.perf_counter() - started, 1)
+    seconds = round(time.perf_counter() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "reliability-latest.json"
+    if out.exists() and len(parts) < 4:  # a partial run updates the parts it ran
+        results = {**json.loads(out.read_text(encoding="utf-8")), **results}
+        results["last_partial_run"] = {"parts": sorted(parts), "seconds": seconds}
+    else:
+        results["total_s"] = seconds
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print(
         json.dumps({k: v for k, v in results.items() if k != "args"}, ensure_ascii=False, indent=1)
