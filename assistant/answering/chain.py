@@ -71,7 +71,6 @@ class Assistant:
         self.chat_model = chat_model
         self._documents: tuple[object, Callable[[str], str]] = (None, lambda source: "")
         if chat_model is not None:
-            from langchain_core.output_parsers import StrOutputParser
             from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
             # complete_text: a stream cut mid-way (no finish reason) fails like any other fault
@@ -79,7 +78,9 @@ class Assistant:
                 RunnableLambda(self._answer_prompt) | chat_model | RunnableGenerator(complete_text)
             )
             self.condense_chain = (
-                RunnableLambda(self._condense_prompt) | chat_model | StrOutputParser()
+                RunnableLambda(self._condense_prompt)
+                | chat_model
+                | RunnableGenerator(complete_text)
             )
 
     @classmethod
