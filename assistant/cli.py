@@ -108,6 +108,8 @@ def ask(
         return
     if answer.notice:
         typer.echo(f"[{redact(answer.notice)}]", err=True)
+    for warning in answer.warnings:
+        typer.echo(f"[warning: {warning}]", err=True)
     if answer.standalone_question != answer.question:
         typer.echo(f"({answer.standalone_question})")
     typer.echo(answer.answer)

@@ -167,6 +167,10 @@ def test_injected_document_is_flagged_at_ingest_and_its_value_disagrees(planted)
     assert any("指令" in w for w in answer.warnings)
     from assistant.ui.handlers import ChatUI
 
+    from assistant.ui.render import render_answer
+
+    html = render_answer(answer, "zh")
+    assert "ans-warning" in html and "9999张" in html and "资料说法不一致" in html
     view = ChatUI(planted, planted.settings).open_document(
         '{"source": "evil.txt", "start": 0, "end": 4}', "zh"
     )
