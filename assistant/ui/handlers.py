@@ -278,7 +278,7 @@ class ChatUI:
             if not self.assistant.forget(source):
                 return t(lang, "kb_not_found", source=source)
             name = safe_name(source)
-            if name:
+            if name and name == source:  # "a/x.txt" came from a folder, not from uploads/x.txt
                 (self.settings.uploads_dir / name).unlink(missing_ok=True)
         return t(lang, "kb_deleted", source=source)
 
