@@ -130,7 +130,7 @@ def sources() -> None:
 
 @app.command()
 def forget(source: str) -> None:
-    """Remove a document from the index by its file name."""
+    """Remove a document from the index by its name, as `assistant sources` lists it."""
     if not _assistant().forget(source):
         fail(f"no document named {source!r}; `assistant sources` lists them")
     typer.echo(f"forgot {source}")

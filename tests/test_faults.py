@@ -166,7 +166,6 @@ def test_injected_document_is_flagged_at_ingest_and_its_value_disagrees(planted)
     assert any("400张" in w and "9999张" in w for w in answer.warnings), answer.warnings
     assert any("指令" in w for w in answer.warnings)
     from assistant.ui.handlers import ChatUI
-
     from assistant.ui.render import render_answer
 
     html = render_answer(answer, "zh")
