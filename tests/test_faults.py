@@ -361,3 +361,20 @@ def test_losing_the_chroma_server_is_a_clear_error_and_recovers(tmp_path, monkey
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_an_upload_named_like_another_document_asks_before_replacing_it(planted, tmp_path):
+    from assistant.ui.handlers import ChatUI
+
+    ui = ChatUI(planted, planted.settings)
+    before = {r.source: r.chunks for r in planted.sources()}
+    clash = write(tmp_path / "up", {"real.txt": "别的内容\n一句话。"}) / "real.txt"
+    ok, message = ui.add_upload(clash, "real.txt", "en")
+    assert not ok and "already in the knowledge base" in message
+    assert {r.source: r.chunks for r in planted.sources()} == before  # nothing replaced
+    assert not ui.add_upload(clash, "real.txt", "en", on_conflict="cancel")[0]
+    ok, message = ui.add_upload(clash, "real.txt", "en", on_conflict="keep_both")
+    assert ok and "real (2).txt" in message
+    assert planted.document("real.txt").text.startswith("金山院区")
+    ok, _ = ui.add_upload(clash, "real.txt", "en", on_conflict="replace")
+    assert ok and planted.document("real.txt").text.startswith("别的内容")
