@@ -9,7 +9,7 @@ export UV_LINK_MODE := copy
 TYPED_SEAMS := assistant/langchain.py assistant/answering/chain.py assistant/answering/steps.py \
 	assistant/answering/retrieval.py assistant/knowledge.py
 
-.PHONY: install run serve ingest test test-fast lint eval bench browser clean wheel-check
+.PHONY: install run serve ingest test test-fast lint eval bench reliability browser clean wheel-check
 
 # A virtual environment in .venv with exactly what uv.lock pins.
 install: .venv/.installed
@@ -57,6 +57,10 @@ eval: install
 
 bench: install
 	$(PY) -m benchmarks.run
+
+# A bounded fault-and-load run (a few minutes): figures for docs/RELIABILITY.md.
+reliability: install
+	$(PY) -m benchmarks.reliability
 
 clean:
 	rm -rf .venv data .pytest_cache .ruff_cache .mypy_cache

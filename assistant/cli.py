@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from assistant.errors import AssistantError
+from assistant.redact import redact
 
 app = typer.Typer(
     add_completion=False,
@@ -19,7 +20,7 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -38,6 +39,7 @@ def ingest_cmd(
 ) -> None:
     """Add documents to the index (unchanged files are skipped)."""
     from rich.console import Console
+    from rich.markup import escape as esc
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from assistant.ingest.pipeline import discover
@@ -59,8 +61,11 @@ def ingest_cmd(
         def on_file(result) -> None:
             bar.update(task, advance=1, description=f"{result.status:9} {result.source}")
 
+        def on_progress(source: str, done: int, total: int) -> None:
+            bar.update(task, description=f"embedding {source}: {done}/{total} chunks")
+
         try:
-            report = bot.ingest(files, on_file)
+            report = bot.ingest(paths, on_file, on_progress)
             if report.changed or report.repaired:
                 bar.update(task, description="indexing terms for BM25")
                 bot.retriever.bm25()  # built here, not on the first question
@@ -68,12 +73,18 @@ def ingest_cmd(
             fail(str(exc))
     for r in report.results:
         if r.status == "skipped":
-            console.print(f"[yellow]skipped[/] {r.path}: {r.reason}")
+            console.print(f"[yellow]skipped[/] {esc(r.path)}: {esc(redact(r.reason))}")
         elif r.status != "unchanged":
-            console.print(f"[green]{r.status}[/] {r.source} ({r.chunks} chunks, {r.tokens} tokens)")
+            console.print(
+                f"[green]{r.status}[/] {esc(r.source)} ({r.chunks} chunks, {r.tokens} tokens)"
+            )
+        for warning in r.warnings:
+            console.print(f"[yellow]warning[/] {esc(r.source)}: {esc(warning)}")
     if report.repaired:
         console.print(f"repaired: removed {report.repaired} chunks left by an interrupted ingest")
     typer.echo(report.summary())
+    if report.results and report.count("skipped") == len(report.results):
+        fail("nothing could be ingested: every file was skipped (reasons above)")
 
 
 @app.command()
@@ -95,7 +106,9 @@ def ask(
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         return
     if answer.notice:
-        typer.echo(f"[{answer.notice}]", err=True)
+        typer.echo(f"[{redact(answer.notice)}]", err=True)
+    for warning in answer.warnings:
+        typer.echo(f"[warning: {warning}]", err=True)
     if answer.standalone_question != answer.question:
         typer.echo(f"({answer.standalone_question})")
     typer.echo(answer.answer)
@@ -116,7 +129,7 @@ def sources() -> None:
 
 @app.command()
 def forget(source: str) -> None:
-    """Remove a document from the index by its file name."""
+    """Remove a document from the index by its name, as `assistant sources` lists it."""
     if not _assistant().forget(source):
         fail(f"no document named {source!r}; `assistant sources` lists them")
     typer.echo(f"forgot {source}")
@@ -205,6 +218,9 @@ def eval_cmd(
 
 
 def main() -> None:  # pragma: no cover - the console script entry point
+    from assistant.redact import install_log_filter
+
+    install_log_filter()
     try:
         app()
     except KeyboardInterrupt:

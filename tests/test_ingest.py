@@ -122,7 +122,7 @@ def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(
     real_put = Store.put_document
     calls = []
 
-    def crashing_put(self, doc, chunks, file_hash=""):
+    def crashing_put(self, doc, chunks, file_hash="", **kwargs):
         calls.append(doc.source)
         if len(calls) == 2:  # the 2nd file: chunks written, then the process dies
             self.vectors.add_texts(
@@ -131,7 +131,7 @@ def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(
                 ids=[c.id for c in chunks],
             )
             raise KeyboardInterrupt("killed")
-        return real_put(self, doc, chunks, file_hash)
+        return real_put(self, doc, chunks, file_hash, **kwargs)
 
     monkeypatch.setattr(Store, "put_document", crashing_put)
     with pytest.raises(KeyboardInterrupt):

@@ -160,7 +160,7 @@ def test_failed_ingest_keeps_the_earlier_upload(ui, tmp_path, monkeypatch):
         raise AssistantError("the index is locked")
 
     monkeypatch.setattr(ui.assistant, "ingest", broken)
-    ok, message = ui.add_upload(src, "note.txt", "zh")
+    ok, message = ui.add_upload(src, "note.txt", "zh", on_conflict="replace")
     assert not ok and "the index is locked" in message
     assert "第一版" in (ui.settings.uploads_dir / "note.txt").read_text(encoding="utf-8")
 

@@ -70,9 +70,12 @@ class Assistant:
         self._chain = None
 
     def ingest(
-        self, paths: Iterable[Path], on_file: Callable[[FileResult], None] | None = None
+        self,
+        paths: Iterable[Path],
+        on_file: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[..., None] | None = None,
     ) -> IngestReport:
-        return self.knowledge.ingest(paths, on_file)
+        return self.knowledge.ingest(paths, on_file, on_progress)
 
     def sources(self) -> list[DocRecord]:
         return self.knowledge.sources()

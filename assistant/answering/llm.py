@@ -10,9 +10,11 @@ to fix; the chain shows it as the answer's notice and falls back to extractive m
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError, ModelError
+from assistant.redact import redact
 from assistant.settings import LLMSettings
 
 if TYPE_CHECKING:
@@ -40,13 +42,42 @@ def make_chat_model(
     )
 
 
+class IncompleteStreamError(ModelError):
+    """The stream ended without a finish reason: the connection was cut mid-answer."""
+
+
+def complete_text(chunks: Iterator[Any]) -> Iterator[str]:
+    """The text of streamed message chunks; `IncompleteStreamError` when an OpenAI-compatible
+    stream ended without a chunk saying it finished.
+
+    A stream cut mid-way (no `[DONE]`, no `finish_reason`) otherwise looks like a short
+    answer. Only streams that speak the OpenAI protocol (their chunks name a
+    `model_provider` or `model_name`) promise a finish reason; any other `BaseChatModel` is
+    taken at its word. Use as the parser of an LCEL chain:
+    `prompt | model | RunnableGenerator(complete_text)`.
+    """
+    finished = promised = False
+    for chunk in chunks:
+        meta = getattr(chunk, "response_metadata", None) or {}
+        finished = finished or bool(meta.get("finish_reason"))
+        promised = promised or bool(meta.get("model_provider") or meta.get("model_name"))
+        content = getattr(chunk, "content", chunk)
+        text = content if isinstance(content, str) else str(getattr(chunk, "text", ""))
+        if text:
+            yield text
+    if promised and not finished:
+        raise IncompleteStreamError("the stream ended before the model said it had finished")
+
+
 def explain(exc: BaseException, settings: LLMSettings) -> ModelError:
     """A `ModelError` whose message says what to fix."""
     import httpx
     import openai
 
     where = settings.base_url or "the OpenAI API"
-    if isinstance(exc, openai.AuthenticationError):
+    if isinstance(exc, IncompleteStreamError):
+        msg = f"{where} cut the answer off mid-way (no finish reason): check the server, then ask again"
+    elif isinstance(exc, openai.AuthenticationError):
         msg = f"{where} rejected the API key (HTTP 401): check OPENAI_API_KEY"
     elif isinstance(exc, openai.PermissionDeniedError):
         msg = f"{where} refused access (HTTP 403): check that the key may use model {settings.model!r}"
@@ -66,4 +97,4 @@ def explain(exc: BaseException, settings: LLMSettings) -> ModelError:
         msg = f"{where} sent a malformed response ({type(exc).__name__}): check that it speaks the OpenAI chat API"
     else:
         msg = f"the LLM call failed ({type(exc).__name__}: {exc}): check OPENAI_BASE_URL and LLM_MODEL"
-    return ModelError(msg)
+    return ModelError(redact(msg))

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.answering import prompts
+from assistant.answering import inputs as checks
+from assistant.answering import prompts, safety
 from assistant.answering.citations import verify
 from assistant.answering.followup import Query, expand
 from assistant.answering.reader import Draft, ExtractiveAnswerer
-from assistant.errors import AssistantError, InputError, ModelError
+from assistant.errors import AssistantError, ModelError
 from assistant.knowledge import KnowledgeBase
 from assistant.schema import Answer, Citation, Claim, Retrieved
 from assistant.settings import Settings
@@ -46,6 +47,7 @@ class Turn:
     draft: Draft | None = None
     mode: str = "extractive"
     notice: str | None = None
+    warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -60,8 +62,8 @@ class Steps:
 
     def start(self, inputs: dict[str, Any]) -> Turn:
         """The question checked, and expanded offline with its history when it is a follow-up."""
-        question = validate(inputs.get("question"), self.settings.answer.max_question_chars)
-        history = [str(h) for h in inputs.get("history") or []]
+        question = checks.clean_question(inputs.get("question"), self.settings.answer)
+        history = checks.clean_history(inputs.get("history"), self.settings.answer)
         return Turn(
             question=question,
             history=history,
@@ -72,6 +74,20 @@ class Steps:
     def check_index(self) -> None:
         if self.kb.is_empty():
             raise AssistantError("the index holds no documents: run `assistant ingest PATH` first")
+
+    def gate(self, turn: Turn) -> bool:
+        """Whether the question may be answered from the index at all: a question with no
+        word the index knows (only symbols, markup, code or another script) is refused
+        before retrieval, with a warning saying why."""
+        if checks.answerable_terms(turn.query.standalone, self.kb.knows):
+            return True
+        turn.warnings.append(
+            "问题中没有资料里出现过的词语（只有符号、标记、代码或资料未使用的语言）"
+            if turn.lang == "zh"
+            else "no word of the question occurs in the documents (only symbols, markup, "
+            "code or a language they do not use)"
+        )
+        return False
 
     def refusal(self, turn: Turn) -> str:
         """The refusal text, naming the closest sources."""
@@ -89,7 +105,12 @@ class Steps:
     def answer_values(self, turn: Turn) -> dict[str, Any]:
         """The variables of the answer prompt."""
         sources = [
-            {"n": i + 1, "title": r.chunk.title, "source": r.chunk.source, "text": r.chunk.text}
+            {
+                "n": i + 1,
+                "title": r.chunk.title,
+                "source": r.chunk.source,
+                "text": safety.as_data(r.chunk.text),  # sources are data, never instructions
+            }
             for i, r in enumerate(turn.retrieved)
         ]
         values = {"sources": sources, "question": turn.query.standalone, "no_answer": NO_ANSWER}
@@ -124,20 +145,10 @@ class Steps:
             citations=citations,
             claims=claims,
             retrieved=turn.retrieved,
+            warnings=turn.warnings
+            + ([] if draft.refused else safety.answer_warnings(turn.question, text, citations)),
             timings_ms=turn.timings,
         )
-
-
-def validate(question: object, limit: int) -> str:
-    text = question.strip() if isinstance(question, str) else ""
-    if not text:
-        raise InputError("the question is empty: type a question about your documents")
-    if len(text) > limit:
-        raise InputError(
-            f"the question has {len(text)} characters; the limit is {limit} "
-            "(ANSWER_MAX_QUESTION_CHARS): ask a shorter question"
-        )
-    return text
 
 
 class NoAnswerGate:

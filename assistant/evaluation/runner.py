@@ -20,8 +20,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.ingest.pipeline import discover
-
 from ..errors import AssistantError, ConfigError
 from ..settings import Settings
 from . import compare as compare_mod
@@ -192,7 +190,7 @@ def run(
     ingested = bot.ingest([folder])
     console.print(f"documents in {folder}: {ingested.summary()}")
     indexed = [r.source for r in bot.sources()]
-    extra = sorted(set(indexed) - {p.name for p in discover([folder])})
+    extra = sorted(set(indexed) - {r.source for r in ingested.results})
     if extra:
         console.print(
             f"[yellow]note:[/] the index also holds {len(extra)} documents not in {folder} "

@@ -17,19 +17,20 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import ConfigError, IndexMismatchError
+from assistant.errors import ConfigError, IndexMismatchError, IndexUnavailableError
 from assistant.schema import Chunk, SourceDocument
-from assistant.settings import Settings
+from assistant.settings import ChromaSettings, Settings
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 PAGE = 2000  # chunks per write
+PROGRESS_PAGE = 128  # chunks per write when the caller shows progress within a file
 READ_PAGE = 10000  # chunks per read: each page skips `offset` rows first
 # Chroma keeps up to `sync_threshold` writes in its log before it compacts them, and reads
 # that log on every write: with whole documents in the manifest, writing one record took
@@ -47,6 +48,8 @@ class DocRecord:
     file_hash: str
     chunks: int
     ingested_at: float
+    instructions: int = 0  # sentences that read like instructions to a model (flagged at ingest)
+    warnings: str = ""  # what ingest noticed (bytes replaced, UTF-16 without BOM)
 
 
 def make_client(settings: Settings):
@@ -74,6 +77,35 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(
         path=str(settings.chroma_dir), settings=client_settings, **kwargs
     )
+
+
+def _connection_failure(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) is a failure to reach a server."""
+    seen = 0
+    while exc is not None and seen < 8:
+        kind = type(exc)
+        if isinstance(exc, ConnectionError | TimeoutError) or kind.__module__.startswith(
+            ("httpx", "httpcore")
+        ):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+@contextlib.contextmanager
+def reachable(cfg: ChromaSettings) -> Iterator[None]:
+    """Turns a lost Chroma server into `IndexUnavailableError` (the next call retries by itself)."""
+    try:
+        yield
+    except IndexUnavailableError:
+        raise
+    except Exception as exc:
+        if cfg.host and _connection_failure(exc):
+            raise IndexUnavailableError(
+                f"cannot reach the Chroma server at {cfg.host}:{cfg.port}: start it or unset "
+                "CHROMA_HOST"
+            ) from exc
+        raise
 
 
 class Store:
@@ -134,6 +166,8 @@ class Store:
                 file_hash=str(m.get("file_hash", "")),
                 chunks=int(m.get("chunks", 0)),
                 ingested_at=float(m.get("ingested_at", 0)),
+                instructions=int(m.get("instructions", 0) or 0),
+                warnings=str(m.get("warnings", "") or ""),
             )
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
         }
@@ -222,15 +256,29 @@ class Store:
         ]
 
     # --- writing -------------------------------------------------------------------
-    def put_document(self, doc: SourceDocument, chunks: list[Chunk], file_hash: str = "") -> None:
-        """Chunks first, then the manifest record (the commit), then the old version's chunks go."""
-        for i in range(0, len(chunks), PAGE):
-            batch = chunks[i : i + PAGE]
+    def put_document(
+        self,
+        doc: SourceDocument,
+        chunks: list[Chunk],
+        file_hash: str = "",
+        extra: dict[str, str | int | float] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Chunks first, then the manifest record (the commit), then the old version's chunks go.
+
+        `extra`: more metadata for the manifest record. `on_progress(done, total)` is
+        called after each batch of chunks (smaller batches when it is given).
+        """
+        page = PROGRESS_PAGE if on_progress else PAGE
+        for i in range(0, len(chunks), page):
+            batch = chunks[i : i + page]
             self.vectors.add_texts(
                 [c.text for c in batch],
                 metadatas=[c.metadata() for c in batch],
                 ids=[c.id for c in batch],
             )
+            if on_progress:
+                on_progress(i + len(batch), len(chunks))
         self.docs.upsert(
             ids=[doc.source],
             documents=[doc.text],
@@ -242,6 +290,7 @@ class Store:
                     "file_hash": file_hash,
                     "chunks": len(chunks),
                     "ingested_at": time.time(),
+                    **(extra or {}),
                 }
             ],
         )

@@ -1,14 +1,17 @@
 """Files → cleaned documents → chunks → the index, idempotent and incremental.
 
-A file is identified by its name (the `source`). Re-ingesting an unchanged file does
-nothing (its byte hash is in the manifest); a changed file replaces its chunks; an
-unreadable one is skipped with the reason. Orphans of an interrupted run are
-repaired first, so a re-run completes what a killed run left.
+A file is identified by its path relative to the folder ingested (`identity.py`), so
+same-named files in two folders are two documents. Re-ingesting an unchanged file does
+nothing (its byte hash is in the manifest); a changed file replaces its chunks. Every
+per-file failure (unreadable, not a regular file, too large, not text) skips that file
+with the reason and the run goes on. Orphans of an interrupted run are repaired first,
+so a re-run completes what a killed run left.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,10 +19,14 @@ from pathlib import Path
 
 from assistant.errors import IngestError
 from assistant.index.store import Store
+from assistant.ingest import identity
 from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.cleaning import clean_document
-from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_bytes, read_file
 from assistant.settings import Settings
+from assistant.text.instructions import instruction_spans
+
+Progress = Callable[[str, int, int], None]  # (source, chunks written, chunks in the file)
 
 
 @dataclass
@@ -30,6 +37,7 @@ class FileResult:
     reason: str = ""
     chunks: int = 0
     tokens: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,22 +60,11 @@ class IngestReport:
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Files under the given paths, sorted; hidden files and folders are left out."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
-            found.append(path)
-    return found
+    return [p for p, _ in identity.discover(paths)]
 
 
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_file(path)).hexdigest()
 
 
 def ingest(
@@ -75,12 +72,15 @@ def ingest(
     store: Store,
     settings: Settings,
     on_file: Callable[[FileResult], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport(repaired=store.repair())
     manifest = store.manifest()
-    for path in discover(paths):
-        result = _ingest_file(path, store, settings, manifest)
+    files = identity.discover(paths)
+    sources = {sid for _, sid in files}
+    for path, source in files:
+        result = _ingest_file(path, source, store, settings, manifest, sources, on_progress)
         report.results.append(result)
         if on_file:
             on_file(result)
@@ -88,30 +88,71 @@ def ingest(
     return report
 
 
-def _ingest_file(path: Path, store: Store, settings: Settings, manifest: dict) -> FileResult:
-    source = path.name
+def _ingest_file(
+    path: Path,
+    source: str,
+    store: Store,
+    settings: Settings,
+    manifest: dict,
+    sources: set[str],
+    on_progress: Progress | None,
+) -> FileResult:
     result = FileResult(path=str(path), source=source, status="skipped")
-    if not path.exists():
+    if not os.path.lexists(path):
         result.reason = "no such file"
         return result
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         result.reason = f"unsupported file type {path.suffix or '(none)'}"
         return result
     try:
-        raw_hash = file_hash(path)
+        # the bytes are read once, guarded (regular file, size cap), then hashed and decoded
+        data = read_file(path, int(settings.ingest.max_file_mb * 1024 * 1024))
+        raw_hash = hashlib.sha256(data).hexdigest()
         record = manifest.get(source)
         if record and record.file_hash == raw_hash:
             result.status, result.chunks = "unchanged", record.chunks
             return result
-        doc = clean_document(load_text(path), source)
+        legacy = _legacy_record(source, raw_hash, manifest, sources)
+        loaded = load_bytes(data, path.suffix.lower())
+        doc = clean_document(loaded.text, source)
         if not doc.text.strip():
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
-        store.put_document(doc, chunks, file_hash=raw_hash)
     except IngestError as exc:
         result.reason = str(exc)
         return result
-    result.status = "updated" if record else "added"
+    except Exception as exc:  # a parser's own failure on one file must not end the run
+        result.reason = f"cannot read the file ({type(exc).__name__}: {exc})"
+        return result
+    flagged = instruction_spans(doc.text)
+    result.warnings = list(loaded.warnings)
+    if flagged:
+        result.warnings.append(
+            f"{len(flagged)} sentence(s) read like instructions to an assistant; "
+            "they are indexed as data and flagged in answers"
+        )
+    store.put_document(
+        doc,
+        chunks,
+        file_hash=raw_hash,
+        extra={
+            "instructions": len(flagged),
+            "instruction_spans": ";".join(f"{s}-{e}" for s, e in flagged[:50]),
+            "warnings": " | ".join(loaded.warnings),
+        },
+        on_progress=(lambda done, total: on_progress(source, done, total)) if on_progress else None,
+    )
+    if legacy:
+        store.remove(legacy)  # the old record named by the bare file name, now this one
+    result.status = "updated" if record or legacy else "added"
     result.chunks = len(chunks)
     result.tokens = sum(count_tokens(c.text) for c in chunks)
     return result
+
+
+def _legacy_record(source: str, raw_hash: str, manifest: dict, sources: set[str]) -> str | None:
+    """The bare-name record an older index holds for this very file (same bytes), if any."""
+    old = identity.legacy_id(source)
+    if old == source or old in sources or old not in manifest:
+        return None
+    return old if manifest[old].file_hash == raw_hash else None

@@ -18,6 +18,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from assistant.login import login_parts  # noqa: E402
+from assistant.redact import install_log_filter  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.ui.handlers import ChatUI, parse_users  # noqa: E402
 from assistant.ui.i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
@@ -128,6 +130,20 @@ def build_app(assistant, settings: Settings):
                     type="filepath",
                     elem_id="kb-upload",
                 )
+                on_conflict = gr.Radio(
+                    [
+                        (t(lang0, f"kb_conflict_{k}"), v)
+                        for k, v in (
+                            ("ask", "ask"),
+                            ("replace", "replace"),
+                            ("keep", "keep_both"),
+                            ("cancel", "cancel"),
+                        )
+                    ],
+                    value="ask",
+                    label=t(lang0, "kb_conflict"),
+                    elem_id="kb-conflict",
+                )
                 with gr.Row():
                     upload_btn = gr.Button(
                         t(lang0, "kb_upload_btn"), variant="primary", elem_id="kb-add"
@@ -198,8 +214,8 @@ def build_app(assistant, settings: Settings):
 
         kb_outputs = [kb_message, kb_table, delete_pick, status]
         upload_btn.click(
-            lambda files, lg: (*refreshed(ui.upload(files, lg), lg), None),
-            [upload_files, lang],
+            lambda files, lg, oc: (*refreshed(ui.upload(files, lg, oc), lg), None),
+            [upload_files, lang, on_conflict],
             [*kb_outputs, upload_files],
             concurrency_limit=1,
             concurrency_id="kb",
@@ -297,10 +313,12 @@ def theme():
 def serve(app, settings: Settings, host: str | None = None, port: int | None = None, **kwargs):
     """Queue and launch a built app with its theme, CSS and head (Gradio 6 takes them here)."""
     app.queue(default_concurrency_limit=settings.ui.concurrency)
+    auth, app_kwargs = login_parts(parse_users(settings.ui.users))  # throttled, routes closed
     return app.launch(
         server_name=host or settings.ui.host,
         server_port=port or settings.ui.port,
-        auth=parse_users(settings.ui.users),
+        auth=auth,
+        app_kwargs=app_kwargs,
         max_file_size=f"{settings.ui.max_upload_mb}mb",
         theme=theme(),
         css=CSS,
@@ -319,6 +337,7 @@ def launch(host: str | None = None, port: int | None = None) -> None:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())
+    install_log_filter(settings)  # no key or URL credential in any log line
     assistant = Assistant.from_settings(settings)
     serve(build_app(assistant, settings), settings, host, port)
 

@@ -13,14 +13,16 @@ import logging
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from html import escape, unescape
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError, IngestError
+from assistant.exports import write_export
+from assistant.ingest.identity import upload_hash, upload_name
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
 from assistant.ingest.pipeline import discover
+from assistant.redact import redact
 from assistant.schema import Answer
 from assistant.settings import Settings
 from assistant.ui.feedback import append_feedback, conversation_markdown, feedback_record
@@ -33,6 +35,7 @@ from assistant.ui.render import (
     render_kb,
     render_status,
     render_streaming,
+    render_warning,
 )
 
 log = logging.getLogger(__name__)
@@ -65,12 +68,24 @@ def _is_meta(message) -> bool:
 
 
 def user_questions(history: list) -> list[str]:
-    """The earlier user questions, oldest first (metadata messages left out)."""
+    """The earlier user questions, oldest first (metadata messages and failed turns left out).
+
+    A question whose answer was an error never reached the documents: a follow-up must
+    not build on it.
+    """
+    turns = [m for m in history or [] if not _is_meta(m)]
     return [
         unescape(message_text(m)).strip()
-        for m in history or []
-        if _role(m) == "user" and not _is_meta(m) and message_text(m).strip()
+        for i, m in enumerate(turns)
+        if _role(m) == "user"
+        and message_text(m).strip()
+        and not (i + 1 < len(turns) and failed_turn(turns[i + 1]))
     ]
+
+
+def failed_turn(message) -> bool:
+    """Whether an assistant message is the error shown for a failed turn."""
+    return _role(message) == "assistant" and 'class="ans ans-error"' in message_text(message)
 
 
 def safe_name(name: str) -> str | None:
@@ -160,10 +175,7 @@ class ChatUI:
         if not done:
             return None
         labels = {k: t(lang, f"md_{k}") for k in ("title", "question", "answer", "sources")}
-        folder = Path(tempfile.mkdtemp(prefix="assistant-export-"))
-        path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.md"
-        path.write_text(conversation_markdown(done, labels), encoding="utf-8")
-        return str(path)
+        return str(write_export(redact(conversation_markdown(done, labels))))
 
     def open_document(self, request: str, lang: str) -> str:
         """The whole document a source link points at, its passage highlighted."""
@@ -177,7 +189,9 @@ class ChatUI:
         doc = self.assistant.document(source)
         if doc is None:
             return render_doc_message(t(lang, "doc_missing", source=source))
-        return render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
+        html = render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
+        flagged = sum(r.instructions for r in self.assistant.sources() if r.source == source)
+        return (render_warning(t(lang, "doc_instructions", n=flagged)) if flagged else "") + html
 
     def status(self, lang: str) -> str:
         return render_status(
@@ -191,11 +205,22 @@ class ChatUI:
     def source_names(self) -> list[str]:
         return [r.source for r in self.assistant.sources()]
 
-    def add_upload(self, path: str | Path, name: str, lang: str) -> tuple[bool, str]:
-        """Check, store under uploads_dir and ingest one uploaded file: (ok, message)."""
+    def add_upload(
+        self, path: str | Path, name: str, lang: str, on_conflict: str = "ask"
+    ) -> tuple[bool, str]:
+        """Check, store under uploads_dir and ingest one uploaded file: (ok, message).
+
+        `on_conflict` when a document of that name exists: ask (nothing added), replace,
+        keep_both (stored under a new name) or cancel.
+        """
         clean = safe_name(name)
         if clean is None:
             return False, t(lang, "kb_rejected", name=name, reason=t(lang, "kb_bad_name"))
+        indexed = {r.source: r.file_hash for r in self.assistant.sources()}
+        decision = upload_name(clean, indexed, on_conflict, upload_hash(Path(path)))
+        if decision.name is None:
+            return False, t(lang, "kb_exists" if decision.ask else "kb_cancelled", name=clean)
+        clean = decision.name
         suffix = Path(clean).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             return False, t(
@@ -240,11 +265,11 @@ class ChatUI:
         key = {"added": "kb_added", "updated": "kb_updated"}.get(result.status, "kb_unchanged")
         return True, t(lang, key, source=result.source, chunks=result.chunks)
 
-    def upload(self, files, lang: str) -> str:
+    def upload(self, files, lang: str, on_conflict: str = "ask") -> str:
         paths = [f if isinstance(f, str | Path) else getattr(f, "name", "") for f in (files or [])]
         if not paths:
             return t(lang, "kb_no_file")
-        return "\n".join(self.add_upload(p, Path(p).name, lang)[1] for p in paths)
+        return "\n".join(self.add_upload(p, Path(p).name, lang, on_conflict)[1] for p in paths)
 
     def delete(self, source: str | None, lang: str) -> str:
         if not source:
@@ -253,7 +278,7 @@ class ChatUI:
             if not self.assistant.forget(source):
                 return t(lang, "kb_not_found", source=source)
             name = safe_name(source)
-            if name:
+            if name and name == source:  # "a/x.txt" came from a folder, not from uploads/x.txt
                 (self.settings.uploads_dir / name).unlink(missing_ok=True)
         return t(lang, "kb_deleted", source=source)
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from assistant.index.store import DocRecord
+from assistant.redact import redact
 from assistant.schema import Answer, Citation
 from assistant.ui.i18n import t
 
@@ -34,7 +35,7 @@ def render_streaming(text: str, lang: str) -> str:
 
 
 def render_error(message: str, lang: str) -> str:
-    return f'<div class="ans ans-error">⚠ {esc(t(lang, "error", error=message))}</div>'
+    return f'<div class="ans ans-error">⚠ {esc(t(lang, "error", error=redact(message)))}</div>'
 
 
 def render_answer(answer: Answer, lang: str) -> str:
@@ -47,8 +48,10 @@ def render_answer(answer: Answer, lang: str) -> str:
         )
     if answer.notice:
         parts.append(
-            f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(answer.notice)}</div>'
+            f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(redact(answer.notice))}</div>'
         )
+    for warning in answer.warnings:
+        parts.append(f'<div class="ans-warn ans-warning">⚠ {esc(warning)}</div>')
     if answer.refused:
         parts.append(f'<div class="ans-refused-badge">∅ {esc(t(lang, "refused"))}</div>')
         parts.append(f'<div class="ans-text">{esc(answer.answer)}</div>')
@@ -176,6 +179,10 @@ def render_document(
         f'<div class="doc"><div class="doc-title">{esc(title or source)}</div>'
         f'<div class="doc-file">{esc(source)}</div><div class="doc-body">{body}</div></div>'
     )
+
+
+def render_warning(message: str) -> str:
+    return f'<div class="ans-warn doc-warning">⚠ {esc(message)}</div>'
 
 
 def render_doc_message(message: str) -> str:

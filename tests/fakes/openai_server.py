@@ -24,6 +24,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0  # seconds before answering (timeouts)
     malformed: bool = False  # a stream that breaks after a valid first chunk
+    cut: bool = False  # a stream that stops mid-answer: no finish reason, no [DONE]
     piece: int = 3  # characters per streamed chunk
 
 
@@ -152,6 +153,9 @@ def _handler(server: FakeOpenAI):
             for i in range(0, len(reply.text), reply.piece):
                 self.wfile.write(_chunk(model, {"content": reply.text[i : i + reply.piece]}))
                 self.wfile.flush()
+            if reply.cut:  # the connection drops: what was sent looks like a whole answer
+                self.close_connection = True
+                return
             self.wfile.write(_chunk(model, {}, finish="stop"))
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
