@@ -45,6 +45,7 @@ def table(r: dict) -> str:
     )
     add("  its peak memory (MB)", c.get("peak_rss_mb"), nc.get("peak_rss_mb"), fmt="{:.0f}")
     add("  import assistant.answering.chain (s)", c.get("import_chain_s"), fmt="{:.2f}")
+    add("  import assistant.langchain (s)", c.get("import_langchain_s"), fmt="{:.2f}")
     here = c.get("as_run_here", {})
     add(
         "cold ask, no .pyc anywhere (s)",
