@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.test_reader import corpus_of, hit
 
 from assistant.answering.followup import expand
 from assistant.answering.reader import ExtractiveAnswerer
 from assistant.answering.refusal import HAS_NUMBER, fact_clauses, missing_constraints
 from assistant.settings import AnswerSettings
+from tests.test_reader import corpus_of, hit
 
 JINSHAN = (
     "瑞金医院金山院区将按照三级甲等综合医院标准建设,占地面积共228亩。"
