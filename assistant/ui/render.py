@@ -204,6 +204,55 @@ def render_kb(records: list[DocRecord], lang: str) -> str:
     return f'<table class="kb"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
+def _duration(seconds: float, lang: str) -> str:
+    seconds = max(0, int(round(seconds)))
+    minutes, secs = divmod(seconds, 60)
+    if lang == "zh":
+        return f"{minutes} 分 {secs} 秒" if minutes else f"{secs} 秒"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def render_progress(progress, lang: str) -> str:
+    """An ingest job: a bar, counts, rate and ETA, and one line per file."""
+    if progress is None:
+        return ""
+    p = progress
+    pct = int(round(p.fraction * 100))
+    if p.phase == "done":
+        head = t(lang, "progress_done", seconds=(p.finished or p.started) - p.started)
+    elif p.phase == "queued":
+        head = t(lang, "progress_queued")
+    elif p.phase == "chunking":
+        head = t(lang, "progress_chunking")
+    else:
+        head = t(
+            lang,
+            "progress_line",
+            files_done=p.files_done,
+            files=len(p.files),
+            embedded=p.embedded,
+            chunks=p.total_chunks,
+        )
+        if p.rate is not None:
+            head += " · " + t(lang, "progress_rate", rate=p.rate)
+        if p.eta_s is not None:
+            head += " · " + t(lang, "progress_eta", eta=_duration(p.eta_s, lang))
+    rows = "".join(
+        f'<li class="job-file job-{esc(f.status)}"><span class="job-name">{esc(f.name)}</span> '
+        f'<span class="job-status">{esc(t(lang, "status_" + f.status))}</span>'
+        + (f" {f.embedded}/{f.chunks}" if f.chunks and f.status == "embedding" else "")
+        + (f' <span class="job-msg">{esc(f.message)}</span>' if f.message else "")
+        + "</li>"
+        for f in p.files
+    )
+    return (
+        f'<div class="job job-{esc(p.phase)}" data-pct="{pct}">'
+        f'<div class="job-head">{esc(t(lang, "progress_title"))} ({esc(p.kb)}): {esc(head)}</div>'
+        f'<div class="job-bar"><div class="job-fill" style="width:{pct}%"></div></div>'
+        f'<ul class="job-files">{rows}</ul></div>'
+    )
+
+
 CSS = """
 :root, .gradio-container { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
   "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }
@@ -234,6 +283,14 @@ sup.cite { color: #1d4ed8; font-weight: 600; }
 .doc-empty { opacity: 0.7; }
 table.kb { width: 100%; border-collapse: collapse; } table.kb th, table.kb td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
 #doc-request, #doc-open { display: none !important; }
+.job { font-size: 0.9em; margin: 0.4em 0; }
+.job-bar { height: 8px; background: var(--background-fill-secondary); border-radius: 4px; overflow: hidden; margin: 4px 0; }
+.job-fill { height: 100%; background: #3b82f6; transition: width 0.5s; }
+.job-done .job-fill { background: #10b981; }
+.job-files { margin: 0; padding-left: 1.2em; } .job-status { opacity: 0.75; }
+.job-skipped .job-status, .job-msg { color: #b91c1c; }
+.doc-title { position: sticky; top: 0; background: var(--background-fill-primary); z-index: 1; padding: 2px 0; }
+#conv-list label { width: 100%; }
 """
 
 # Clicking "open document" under an answer fills a hidden textbox and presses a hidden button.
