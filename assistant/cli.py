@@ -68,6 +68,7 @@ def ingest_cmd(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from assistant.ingest.background import IngestJob
     from assistant.ingest.pipeline import discover
 
     console = Console(stderr=True)
@@ -79,16 +80,40 @@ def ingest_cmd(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[extra]}"),
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task("ingesting", total=len(files))
+        # First the vectors (the slow part: chunks embedded, the rate and an ETA measured on
+        # this run), then the index (files), every vector found in the cache by then.
+        embed = bar.add_task("embedding", total=None, extra="")
+
+        def on_progress(p) -> None:
+            eta = "" if p.eta_s is None else f"ETA {p.eta_s:.0f}s"
+            rate = "" if p.rate is None else f"{p.rate:.1f} chunks/s"
+            bar.update(
+                embed,
+                total=p.total_chunks or None,
+                completed=p.embedded,
+                extra=" · ".join(x for x in (rate, eta) if x),
+            )
+
+        job = IngestJob(
+            bot.settings.kb,
+            files,
+            bot.settings,
+            separate_process=False,
+            on_progress=on_progress,
+            embedder=bot.embeddings,
+        )
+        job.run()
+        task = bar.add_task("indexing", total=len(files), extra="")
 
         def on_file(result) -> None:
             bar.update(task, advance=1, description=f"{result.status:9} {result.source}")
 
         try:
-            report = bot.ingest(files, on_file)
+            report = bot.ingest(paths, on_file)
             if report.changed or report.repaired:
                 bar.update(task, description="indexing terms for BM25")
                 bot.retriever.bm25()  # built here, not on the first question

@@ -168,3 +168,45 @@ def test_two_logged_in_users_never_see_each_others_conversations(browser, seeded
         expect(p.locator("#chatbot .ans")).to_have_count(1, timeout=20_000)
         for page in pages.values():
             page.context.close()
+
+
+def test_a_pdf_citation_shows_its_page(page, served, tmp_path):
+    import sys
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes.pdf import AURORA, make_pdf
+
+    pdf = tmp_path / "aurora.pdf"
+    pdf.write_bytes(make_pdf(AURORA))
+    ok, message = served[1].chat_ui.add_upload(pdf, pdf.name, "zh")
+    assert ok, message
+    ask(page, "How many researchers will the Aurora station house?")
+    answer = page.locator("#chatbot .ans").last
+    expect(answer).to_contain_text("42 researchers")
+    source = answer.locator(".src", has_text="42 researchers").first
+    expect(source.locator(".src-page")).to_contain_text(re.compile(r"第 (\d, )*2(, \d)* 页"))
+    source.locator("a.src-link").click()
+    expect(page.locator("#doc-view .doc-page")).to_contain_text("第 2 页")
+    expect(page.locator("#doc-view mark#doc-hl")).to_contain_text("42 researchers")
+
+
+def test_markdown_document_is_rendered_with_its_heading_as_title(page, served, tmp_path):
+    from playwright.sync_api import expect
+
+    md = tmp_path / "lunar.md"
+    md.write_text(
+        "# 月球站计划\n\n月球科研站计划**2035年**建成，可容纳24名科研人员。<script>window.__x=1</script>\n",
+        encoding="utf-8",
+    )
+    ok, message = served[1].chat_ui.add_upload(md, md.name, "zh")
+    assert ok, message
+    ask(page, "月球科研站计划哪一年建成？")
+    answer = page.locator("#chatbot .ans").last
+    expect(answer.locator(".src-title").first).to_have_text("月球站计划")
+    answer.locator("a.src-link").first.click()
+    expect(page.locator("#doc-view .doc-md h1")).to_have_text("月球站计划")
+    expect(page.locator("#doc-view .doc-md strong")).to_contain_text("2035")
+    assert page.evaluate("() => window.__x") is None

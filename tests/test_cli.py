@@ -159,3 +159,19 @@ def test_knowledge_base_rename_delete_and_errors(run, seeded_settings):
     assert run("kb", "delete", "finance", "--yes").exit_code == 0
     assert "finance" not in run("kb", "list").stdout
     assert CliRunner().invoke(app, ["kb", "delete", "default", "--yes"]).exit_code == 1
+
+
+def test_pdf_citations_carry_their_page(run, seeded_settings, tmp_path):
+    from fakes.pdf import AURORA, make_pdf
+
+    pdf = tmp_path / "aurora.pdf"
+    pdf.write_bytes(make_pdf(AURORA))
+    assert run("ingest", str(pdf)).exit_code == 0
+    data = json.loads(
+        run("ask", "--json", "How many researchers will the Aurora station house?").stdout
+    )
+    assert not data["refused"]
+    cited = {c["page"] for c in data["citations"] if "42 researchers" in c["quote"]}
+    assert cited == {2}
+    data = json.loads(run("ask", "--json", Q).stdout)
+    assert data["citations"] and all(c["page"] is None for c in data["citations"])

@@ -398,3 +398,18 @@ def test_background_upload_reports_progress_and_keeps_answering(ui, tmp_path):
     assert progress.files[0].chunks >= 1 and progress.files[0].embedded == progress.files[0].chunks
     assert "mars.txt" in ui.source_names()
     assert not list((ui.settings.uploads_dir / ".staging").glob("*/mars.txt"))
+
+
+def test_markdown_document_view_is_rendered_and_sanitised():
+    from assistant.ui.render import render_document
+
+    text = (
+        "# 火星计划\n\n火星基地将建设**1200**个舱位。<script>x</script>[link](javascript:alert(1))"
+    )
+    at = text.index("1200")
+    html = render_document("火星计划", "plan.md", text, at, at + 4, (0, len(text)), "zh", page=None)
+    assert '<h1><span class="doc-chunk">火星计划' in html
+    assert '<strong><mark id="doc-hl" class="doc-hl">1200</mark></strong>' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
+    plain = render_document("T", "a.txt", "# 不渲染", 2, 4, None, "en", page=3)
+    assert "<h1>" not in plain and "p. 3" in plain

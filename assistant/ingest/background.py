@@ -30,7 +30,7 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 8  # chunks per progress step; small, so the ETA moves smoothly
+EMBED_BATCH = 16  # chunks per progress step: the ETA moves smoothly, batches stay efficient
 
 
 @dataclass
@@ -94,7 +94,14 @@ class Progress:
         return min(1.0, 0.9 * embedded + 0.1 * files)  # indexing a file after its vectors
 
 
-def _prepare(paths: list[str], settings: Settings, events: Any, threads: int, nice: int) -> None:
+def _prepare(
+    paths: list[str],
+    settings: Settings,
+    events: Any,
+    threads: int,
+    nice: int,
+    embedder: Any = None,
+) -> None:
     """Chunk every file, then embed the chunks into the shared cache, reporting events.
 
     Runs in the worker process (or a thread): ("chunked", i, n), ("embedded", i, k, seconds),
@@ -120,11 +127,12 @@ def _prepare(paths: list[str], settings: Settings, events: Any, threads: int, ni
         except (AssistantError, OSError):
             texts.append([])
         events.put(("chunked", i, len(texts[-1])))
-    embedder = CachedEmbeddings(
-        make_embeddings(settings.embeddings),
-        model_id(settings.embeddings),
-        settings.cache_dir / "embeddings.sqlite",
-    )
+    if embedder is None:
+        embedder = CachedEmbeddings(
+            make_embeddings(settings.embeddings),
+            model_id(settings.embeddings),
+            settings.cache_dir / "embeddings.sqlite",
+        )
     for i, chunk_texts in enumerate(texts):
         for start in range(0, len(chunk_texts), EMBED_BATCH):
             batch = chunk_texts[start : start + EMBED_BATCH]
@@ -139,11 +147,17 @@ def _prepare(paths: list[str], settings: Settings, events: Any, threads: int, ni
     events.put(("done",))
 
 
-def _prepare_in_process(
-    paths: list[str], settings: Settings, events: Any, threads: int, nice: int
-) -> None:  # pragma: no cover - runs in the child process
+def _prepare_reporting(
+    paths: list[str],
+    settings: Settings,
+    events: Any,
+    threads: int,
+    nice: int,
+    embedder: Any = None,
+) -> None:
+    """`_prepare`, telling the job when it fails (so the job ingests what is left itself)."""
     try:
-        _prepare(paths, settings, events, threads, nice)
+        _prepare(paths, settings, events, threads, nice, embedder)
     except BaseException as exc:
         events.put(("failed", f"{type(exc).__name__}: {exc}"))
         raise
@@ -153,9 +167,12 @@ class IngestJob:
     """Ingest `paths` into a knowledge base, reporting progress.
 
     `ingest_file(path) -> (status, message)` writes one file to the index (e.g. the
-    Assistant's ingest, or the UI's upload with its backups); it is called in the
-    order the files' vectors become ready. With `separate_process` the embedding runs
-    in a child process at `nice` with `threads` engine threads.
+    UI's upload with its backups); it is called in the order the files' vectors become
+    ready. Without it the job only embeds (status "embedded"), and the caller ingests
+    the paths itself, every vector found in the cache (the CLI does, so the pipeline
+    sees the folders it was given). With `separate_process` the embedding runs in a
+    child process at `nice` with `threads` engine threads; otherwise in a thread of
+    this process through `embedder` (the Assistant's: the engine is one per process).
     """
 
     def __init__(
@@ -163,12 +180,14 @@ class IngestJob:
         kb: str,
         paths: list[Path],
         settings: Settings,
-        ingest_file: Callable[[Path], tuple[str, str]],
+        ingest_file: Callable[[Path], tuple[str, str]] | None = None,
         separate_process: bool = True,
         threads: int = 1,
         nice: int = 10,
         on_progress: Callable[[Progress], None] | None = None,
+        embedder: Any = None,
     ) -> None:
+        self.embedder = embedder
         self.paths = list(paths)
         self.settings = settings
         self.ingest_file = ingest_file
@@ -204,7 +223,7 @@ class IngestJob:
             ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
             events: Any = ctx.Queue()
             process = ctx.Process(
-                target=_prepare_in_process,
+                target=_prepare_reporting,
                 args=(*args, events, self.threads, self.nice),
                 daemon=True,
             )
@@ -260,6 +279,11 @@ class IngestJob:
                 self.progress.phase = "embedding"
 
     def _ingest(self, i: int) -> None:
+        if self.ingest_file is None:
+            with self.lock:
+                f = self.progress.files[i]
+                f.status = "embedded"
+            return
         with self.lock:
             self.progress.files[i].status = "indexing"
         self._changed()

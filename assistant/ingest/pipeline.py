@@ -19,6 +19,7 @@ from assistant.index.store import Store
 from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.cleaning import clean_document
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.ingest.pages import add_pages
 from assistant.settings import Settings
 
 
@@ -107,6 +108,7 @@ def _ingest_file(path: Path, store: Store, settings: Settings, manifest: dict) -
         if not doc.text.strip():
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
+        add_pages(chunks, path, doc.text)
         store.put_document(doc, chunks, file_hash=raw_hash)
     except IngestError as exc:
         result.reason = str(exc)

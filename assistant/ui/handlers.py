@@ -225,7 +225,8 @@ class ChatUI(KnowledgeUI):
         doc = self.assistant_for(kb or req.get("kb") or self.settings.kb).document(source)
         if doc is None:
             return render_doc_message(t(lang, "doc_missing", source=source))
-        return render_document(doc.title, doc.source, doc.text, start, end, chunk, lang)
+        page = int(req["page"]) if str(req.get("page", "")).isdigit() else None
+        return render_document(doc.title, doc.source, doc.text, start, end, chunk, lang, page)
 
     def status(self, lang: str, kb: str | None = None) -> str:
         bot = self.assistant_for(kb or self.settings.kb)

@@ -58,6 +58,7 @@ class KnowledgeUI:
         self._queue: queue.Queue[IngestJob] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.separate_process = True  # embed uploads in a child process (see background.py)
+        self.ingest_threads = 1  # engine threads of that process (benchmarks/ingest_load.py)
 
     # --- one Assistant per knowledge base ------------------------------------------------
     def assistant_for(self, kb: str | None):
@@ -223,7 +224,13 @@ class KnowledgeUI:
                     path.unlink(missing_ok=True)  # stored under uploads by now, or rejected
 
             job = IngestJob(
-                kb, staged, self.settings, ingest_file, separate_process=self.separate_process
+                kb,
+                staged,
+                self.settings,
+                ingest_file,
+                separate_process=self.separate_process,
+                threads=self.ingest_threads,
+                embedder=None if self.separate_process else self.assistant_for(kb).embeddings,
             )
             job.cleanup = staging  # type: ignore[attr-defined]
             self.jobs[kb] = job

@@ -108,10 +108,17 @@ def render_sources(citations: list[Citation], lang: str) -> str:
                 "end": first.doc_start + hi,
                 "chunk_start": first.doc_start,
                 "chunk_end": first.doc_start + len(first.text),
+                **({"page": first.page} if first.page else {}),
             }
         )
         # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
         link = f'<a class="src-link" href="#open?{esc(target)}">{esc(t(lang, "open_doc"))} ›</a>'
+        pages = sorted({c.page for c in group if c.page})
+        page = (
+            f' <span class="src-page">{esc(t(lang, "page", page=", ".join(map(str, pages))))}</span>'
+            if pages
+            else ""
+        )
         supported = sum(c.supported for c in group)
         flag = ""
         if supported < len(group):
@@ -120,7 +127,7 @@ def render_sources(citations: list[Citation], lang: str) -> str:
         items.append(
             f'<div class="src"><div class="src-head"><span class="src-n">[{n}]</span> '
             f'<span class="src-title">{esc(first.title)}</span> · '
-            f'<span class="src-file">{esc(first.source)}</span>{flag} {link}</div>'
+            f'<span class="src-file">{esc(first.source)}</span>{page}{flag} {link}</div>'
             f'<div class="src-text">{highlight(first.text, spans)}</div></div>'
         )
     count = len(by_n)
@@ -159,23 +166,65 @@ def render_document(
     end: int,
     chunk: tuple[int, int] | None,
     lang: str,
+    page: int | None = None,
 ) -> str:
-    """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl)."""
+    """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl).
+
+    Markdown documents are rendered (raw HTML in them escaped, links checked by
+    markdown-it); other text keeps its line breaks.
+    """
     n = len(text)
     start, end = max(0, min(start, n)), max(0, min(end, n))
     c0, c1 = chunk if chunk else (start, end)
     c0, c1 = max(0, min(c0, start)), min(n, max(c1, end))
-    body = (
-        esc(text[:c0])
-        + f'<span class="doc-chunk">{esc(text[c0:start])}'
-        + f'<mark id="doc-hl" class="doc-hl">{esc(text[start:end])}</mark>'
-        + f"{esc(text[end:c1])}</span>"
-        + esc(text[c1:])
-    )
+    if source.lower().endswith((".md", ".markdown")):
+        body = _markdown(
+            text, [(c0, _CHUNK_ON), (start, _MARK_ON), (end, _MARK_OFF), (c1, _CHUNK_OFF)]
+        )
+        kind = "doc-body doc-md"
+    else:
+        body = (
+            esc(text[:c0])
+            + f'<span class="doc-chunk">{esc(text[c0:start])}'
+            + f'<mark id="doc-hl" class="doc-hl">{esc(text[start:end])}</mark>'
+            + f"{esc(text[end:c1])}</span>"
+            + esc(text[c1:])
+        )
+        kind = "doc-body"
+    where = f' · <span class="doc-page">{esc(t(lang, "page", page=page))}</span>' if page else ""
     return (
         f'<div class="doc"><div class="doc-title">{esc(title or source)}</div>'
-        f'<div class="doc-file">{esc(source)}</div><div class="doc-body">{body}</div></div>'
+        f'<div class="doc-file">{esc(source)}{where}</div><div class="{kind}">{body}</div></div>'
     )
+
+
+# Private-use characters stand for the highlight's tags while Markdown is rendered.
+_CHUNK_ON, _MARK_ON, _MARK_OFF, _CHUNK_OFF = "\ue000", "\ue001", "\ue002", "\ue003"
+_TAGS = {
+    _CHUNK_ON: '<span class="doc-chunk">',
+    _MARK_ON: '<mark id="doc-hl" class="doc-hl">',
+    _MARK_OFF: "</mark>",
+    _CHUNK_OFF: "</span>",
+}
+
+
+_BLOCK_MARKER = re.compile(r"#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*")
+
+
+def _markdown(text: str, marks: list[tuple[int, str]]) -> str:
+    from markdown_it import MarkdownIt
+
+    for ch in _TAGS:
+        text = text.replace(ch, "")
+    for offset, ch in sorted(marks, key=lambda m: m[0], reverse=True):
+        if offset == 0 or text[offset - 1] == "\n":  # after a line's block marker (# - 1. >)
+            block = _BLOCK_MARKER.match(text, offset)
+            offset = block.end() if block else offset
+        text = text[:offset] + ch + text[offset:]
+    html_out = MarkdownIt("commonmark", {"html": False}).render(text)
+    for ch, tag in _TAGS.items():
+        html_out = html_out.replace(ch, tag)
+    return html_out
 
 
 def render_doc_message(message: str) -> str:
