@@ -210,3 +210,22 @@ def test_markdown_document_is_rendered_with_its_heading_as_title(page, served, t
     expect(page.locator("#doc-view .doc-md h1")).to_have_text("月球站计划")
     expect(page.locator("#doc-view .doc-md strong")).to_contain_text("2035")
     assert page.evaluate("() => window.__x") is None
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_sent(browser, seeded_dir, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    settings = private_settings(seeded_dir, tmp_path, max_upload_mb=1)
+    with running_app(settings) as (url, _):
+        page = open_page(browser, url)
+        try:
+            page.get_by_role("tab", name="知识库").click()
+            big = {"name": "big.txt", "mimeType": "text/plain", "buffer": b"a" * (1024 * 1024 + 10)}
+            page.locator("#kb-upload input[type=file]").set_input_files(files=[big])
+            expect(page.locator("#kb-message textarea")).to_have_value(
+                "文件超过上限 1 MB，未上传。"
+            )
+            uploads = [u for u in page.requests if "/upload" in u]
+            assert uploads == []  # the file never left the browser
+        finally:
+            page.context.close()

@@ -413,3 +413,21 @@ def test_markdown_document_view_is_rendered_and_sanitised():
     assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
     plain = render_document("T", "a.txt", "# 不渲染", 2, 4, None, "en", page=3)
     assert "<h1>" not in plain and "p. 3" in plain
+
+
+def test_library_debug_lines_stay_out_of_the_server_log():
+    import logging
+
+    from assistant.ui.app import configure_logging
+
+    configure_logging("WARNING")
+    try:
+        debug = logging.LogRecord("bm25s", logging.DEBUG, __file__, 1, "noise", None, None)
+        warning = logging.LogRecord("bm25s", logging.WARNING, __file__, 1, "kept", None, None)
+        assert not logging.getLogger("bm25s").filter(debug)
+        assert logging.getLogger("bm25s").filter(warning)
+        assert not logging.getLogger("jieba").filter(
+            logging.LogRecord("jieba", logging.DEBUG, __file__, 1, "Building prefix", None, None)
+        )
+    finally:
+        configure_logging("DEBUG")  # leave the filters open for the other tests

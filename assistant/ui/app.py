@@ -29,6 +29,7 @@ from assistant.ui.render import (  # noqa: E402
     SCROLL_JS,
     render_doc_message,
     render_progress,
+    upload_guard,
 )
 
 CJK_FONTS = [
@@ -565,7 +566,14 @@ def serve(app, settings: Settings, host: str | None = None, port: int | None = N
         max_file_size=f"{settings.ui.max_upload_mb}mb",
         theme=theme(),
         css=CSS,
-        head=HEAD,
+        head=HEAD
+        + upload_guard(
+            settings.ui.max_upload_mb,
+            {
+                code: t(code, "kb_too_big_client", mb=settings.ui.max_upload_mb)
+                for code in LANGUAGES
+            },
+        ),
         footer_links=[],
         ssr_mode=False,
         mcp_server=False,
@@ -574,12 +582,43 @@ def serve(app, settings: Settings, host: str | None = None, port: int | None = N
     )
 
 
+NOISY_LOGGERS = ("bm25s", "jieba")  # set themselves to DEBUG when imported
+
+
+def configure_logging(level_name: str) -> None:
+    """The server log at ASSISTANT_LOG_LEVEL, with no library's DEBUG lines below it.
+
+    bm25s and jieba set their own loggers to DEBUG (jieba with its own handler), so the
+    root level alone lets their lines through: a filter on those loggers holds them back.
+    """
+    level = logging.getLevelName(level_name.upper())
+    level = level if isinstance(level, int) else logging.WARNING
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if getattr(f, "assistant_level", None) is not None]:
+            logger.removeFilter(old)
+        keep = _AtLeast(level)
+        logger.addFilter(keep)
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.assistant_level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.assistant_level
+
+
 def launch(host: str | None = None, port: int | None = None) -> None:
     """`assistant serve`: build the Assistant once, then serve the chat until interrupted."""
     from assistant.answering.chain import Assistant
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     assistant = Assistant.from_settings(settings)
     serve(build_app(assistant, settings), settings, host, port)
 

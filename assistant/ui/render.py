@@ -9,6 +9,7 @@ HTML block.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -364,6 +365,41 @@ document.addEventListener("click", function (event) {
 }, true);
 </script>
 """
+
+
+def upload_guard(limit_mb: int, messages: dict[str, str]) -> str:
+    """A script that refuses files over the limit before they are sent, in our words.
+
+    Runs in the capture phase, before Gradio's own handler: the file never leaves the
+    browser, and the message (in the interface language chosen) lands in #kb-message.
+    """
+    config = json.dumps({"limit": limit_mb * 1024 * 1024, "messages": messages})
+    return (
+        "<script>(function () { const cfg = "
+        + config.replace("<", "\\u003c")
+        + """;
+  function guard(event, files) {
+    if (!files || ![...files].some(f => f.size > cfg.limit)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (event.target && event.target.value !== undefined) event.target.value = "";
+    const lang = (document.querySelector("#lang input:checked") || {}).value || "zh";
+    const box = document.querySelector("#kb-message textarea, #kb-message input");
+    if (!box) return;
+    box.value = cfg.messages[lang] || cfg.messages.zh;
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("#kb-upload") && event.target.type === "file")
+      guard(event, event.target.files);
+  }, true);
+  document.addEventListener("drop", function (event) {
+    if (event.target.closest && event.target.closest("#kb-upload"))
+      guard(event, event.dataTransfer && event.dataTransfer.files);
+  }, true);
+})();</script>"""
+    )
+
 
 # Scroll the document panel (not the page) so the highlighted passage sits in its middle.
 SCROLL_JS = """
