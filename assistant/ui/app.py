@@ -22,13 +22,14 @@ import gradio as gr  # noqa: E402
 
 from assistant.settings import Settings  # noqa: E402
 from assistant.ui.handlers import ChatUI, parse_users, render_turns  # noqa: E402
-from assistant.ui.i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
+from assistant.ui.i18n import LANGUAGES, t  # noqa: E402
+from assistant.ui.kb_events import wire_knowledge  # noqa: E402
+from assistant.ui.layout import build_layout, header_text  # noqa: E402
 from assistant.ui.render import (  # noqa: E402
     CSS,
     HEAD,
     SCROLL_JS,
     render_doc_message,
-    render_progress,
     upload_guard,
 )
 
@@ -43,10 +44,6 @@ CJK_FONTS = [
     "system-ui",
     "sans-serif",
 ]
-
-
-def _header(lang: str) -> str:
-    return f"## {t(lang, 'title')}\n{t(lang, 'subtitle')}"
 
 
 def browser_secret(settings: Settings) -> str:
@@ -72,155 +69,10 @@ def build_app(assistant, settings: Settings):
     """The Blocks of the chat and the knowledge base panel (launch them with `serve`)."""
     ui = ChatUI(assistant, settings)
     lang0 = settings.ui.language
-    kb0 = settings.kb
     limit = settings.ui.concurrency
     with gr.Blocks(title=t(lang0, "title"), analytics_enabled=False, fill_width=True) as app:
         app.chat_ui = ui  # for tests and embedding
-        with gr.Row(equal_height=True):
-            header = gr.Markdown(_header(lang0))
-            lang = gr.Radio(
-                [(v, k) for k, v in LANGUAGES.items()],
-                value=lang0,
-                label=t(lang0, "language"),
-                scale=0,
-                min_width=200,
-                elem_id="lang",
-            )
-        status = gr.HTML(ui.status(lang0), elem_id="status")
-        browser = gr.BrowserState(
-            {"client": "", "conversation": "", "lang": ""},
-            storage_key="assistant-ui",
-            secret=browser_secret(settings),
-        )
-        turns = gr.State([])
-        conv_id = gr.State("")
-        seen_job = gr.State("")
-        with gr.Tabs():
-            with gr.Tab(t(lang0, "tab_chat"), id="chat") as chat_tab, gr.Row():
-                with gr.Column(scale=1, min_width=220):
-                    kb_select = gr.Dropdown(
-                        ui.kb_choices(), value=kb0, label=t(lang0, "kb_select"), elem_id="kb-select"
-                    )
-                    clear = gr.Button(t(lang0, "clear"), size="sm", elem_id="new-chat")
-                    conv_list = gr.Radio(
-                        [], value=None, label=t(lang0, "conv_list"), elem_id="conv-list"
-                    )
-                    with gr.Row():
-                        conv_title = gr.Textbox(
-                            show_label=False,
-                            placeholder=t(lang0, "conv_rename_to"),
-                            elem_id="conv-title",
-                            scale=2,
-                        )
-                        conv_rename = gr.Button(
-                            t(lang0, "conv_rename"), size="sm", elem_id="conv-rename", scale=1
-                        )
-                    conv_delete = gr.Button(
-                        t(lang0, "conv_delete"), size="sm", variant="stop", elem_id="conv-delete"
-                    )
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(
-                        label=t(lang0, "chatbot"),
-                        show_label=False,
-                        elem_id="chatbot",
-                        height=560,
-                        sanitize_html=True,
-                        render_markdown=True,
-                        latex_delimiters=[],
-                        feedback_options=("Like", "Dislike"),
-                        buttons=["copy"],
-                    )
-                    with gr.Row():
-                        textbox = gr.Textbox(
-                            placeholder=t(lang0, "placeholder"),
-                            show_label=False,
-                            lines=1,
-                            max_lines=6,
-                            scale=5,
-                            elem_id="question",
-                            max_length=settings.answer.max_question_chars,
-                        )
-                        send = gr.Button(
-                            t(lang0, "send"),
-                            variant="primary",
-                            scale=1,
-                            min_width=80,
-                            elem_id="send",
-                        )
-                    examples = gr.Dataset(
-                        components=[textbox],
-                        samples=[[q] for q in EXAMPLES],
-                        label=t(lang0, "examples"),
-                        elem_id="examples",
-                    )
-                    export = gr.Button(t(lang0, "export"), size="sm", elem_id="export")
-                    export_file = gr.File(
-                        label=t(lang0, "export_file"),
-                        visible=False,
-                        interactive=False,
-                        elem_id="export-file",
-                    )
-                with gr.Column(scale=2):
-                    doc_view = gr.HTML(
-                        render_doc_message(t(lang0, "doc_empty")),
-                        elem_id="doc-view",
-                        max_height=640,
-                        label=t(lang0, "doc_view"),
-                    )
-                    doc_request = gr.Textbox(elem_id="doc-request", visible="hidden")
-                    doc_open = gr.Button("open", elem_id="doc-open", visible="hidden")
-            with gr.Tab(t(lang0, "tab_kb"), id="kb", elem_id="kb-tab") as kb_tab:
-                kb_current = gr.Markdown(t(lang0, "kb_current", kb=kb0), elem_id="kb-current")
-                progress = gr.HTML("", elem_id="kb-progress")
-                kb_table = gr.HTML(ui.kb_table(lang0), elem_id="kb-table")
-                kb_message = gr.Textbox(
-                    label=t(lang0, "kb_message"),
-                    show_label=False,
-                    interactive=False,
-                    elem_id="kb-message",
-                    lines=2,
-                )
-                upload_files = gr.File(
-                    label=t(lang0, "kb_upload", mb=settings.ui.max_upload_mb),
-                    file_count="multiple",
-                    file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".pdf"],
-                    type="filepath",
-                    elem_id="kb-upload",
-                )
-                with gr.Row():
-                    upload_btn = gr.Button(
-                        t(lang0, "kb_upload_btn"), variant="primary", elem_id="kb-add"
-                    )
-                    reindex_btn = gr.Button(t(lang0, "kb_reindex_btn"), elem_id="kb-reindex")
-                with gr.Row():
-                    delete_pick = gr.Dropdown(
-                        ui.source_names(),
-                        value=None,  # Gradio preselects the first choice otherwise: one click deletes it
-                        label=t(lang0, "kb_delete"),
-                        elem_id="kb-pick",
-                        scale=3,
-                    )
-                    delete_btn = gr.Button(
-                        t(lang0, "kb_delete_btn"), variant="stop", elem_id="kb-delete", scale=1
-                    )
-                with gr.Accordion(t(lang0, "kbs_manage"), open=False, elem_id="kbs") as kbs_box:
-                    kbs_name = gr.Textbox(
-                        label=t(lang0, "kbs_new_name"), elem_id="kbs-name", max_length=48
-                    )
-                    with gr.Row():
-                        kbs_create = gr.Button(t(lang0, "kbs_create"), elem_id="kbs-create")
-                        kbs_rename = gr.Button(t(lang0, "kbs_rename"), elem_id="kbs-rename")
-                        kbs_delete = gr.Button(
-                            t(lang0, "kbs_delete"), variant="stop", elem_id="kbs-delete"
-                        )
-                pending = gr.State({})
-                with gr.Row(visible=False, elem_id="confirm") as confirm_row:
-                    confirm_text = gr.Markdown("", elem_id="confirm-text")
-                    confirm_yes = gr.Button(
-                        t(lang0, "confirm"), variant="stop", elem_id="confirm-yes", scale=0
-                    )
-                    confirm_no = gr.Button(t(lang0, "cancel"), elem_id="confirm-no", scale=0)
-        timer = gr.Timer(1.0)
+        c = build_layout(ui, settings, browser_secret(settings))
 
         # --- chat events --------------------------------------------------------------
         def conv_radio(owner: str, lg: str, cid: str | None):
@@ -236,23 +88,23 @@ def build_app(assistant, settings: Settings):
 
         chat: dict[str, Any] = dict(
             fn=chat_fn,
-            inputs=[textbox, chatbot, lang, turns, conv_id, kb_select, browser],
-            outputs=[chatbot, textbox, turns, conv_id],
+            inputs=[c.textbox, c.chatbot, c.lang, c.turns, c.conv_id, c.kb_select, c.browser],
+            outputs=[c.chatbot, c.textbox, c.turns, c.conv_id],
             concurrency_limit=limit,
             concurrency_id="chat",
             show_progress="hidden",
         )
         after: dict[str, Any] = dict(
             fn=after_answer,
-            inputs=[conv_id, browser, lang],
-            outputs=[browser, conv_list],
+            inputs=[c.conv_id, c.browser, c.lang],
+            outputs=[c.browser, c.conv_list],
             api_visibility="private",
             queue=False,
         )
-        textbox.submit(**chat, api_name="chat").then(**after)
-        send.click(**chat, api_visibility="private").then(**after)
-        examples.click(
-            lambda sample: sample[0], examples, textbox, api_visibility="private", queue=False
+        c.textbox.submit(**chat, api_name="chat").then(**after)
+        c.send.click(**chat, api_visibility="private").then(**after)
+        c.examples.click(
+            lambda sample: sample[0], c.examples, c.textbox, api_visibility="private", queue=False
         ).then(**chat, api_visibility="private").then(**after)
 
         def like(history, tn, lg, cid, br, data: gr.LikeData, request: gr.Request):
@@ -262,16 +114,30 @@ def build_app(assistant, settings: Settings):
             if record is not None:
                 gr.Info(t(lg, "feedback_saved"))
 
-        chatbot.like(like, [chatbot, turns, lang, conv_id, browser], None, api_visibility="private")
+        c.chatbot.like(
+            like, [c.chatbot, c.turns, c.lang, c.conv_id, c.browser], None, api_visibility="private"
+        )
 
         def new_chat(lg, br):
             br = {**(br or {}), "conversation": ""}
             empty_doc = render_doc_message(t(lg, "doc_empty"))
             return [], [], "", empty_doc, gr.File(visible=False), br, gr.Radio(value=None)
 
-        new_outputs = [chatbot, turns, conv_id, doc_view, export_file, browser, conv_list]
-        clear.click(new_chat, [lang, browser], new_outputs, api_visibility="private", queue=False)
-        chatbot.clear(new_chat, [lang, browser], new_outputs, api_visibility="private", queue=False)
+        new_outputs = [
+            c.chatbot,
+            c.turns,
+            c.conv_id,
+            c.doc_view,
+            c.export_file,
+            c.browser,
+            c.conv_list,
+        ]
+        c.clear.click(
+            new_chat, [c.lang, c.browser], new_outputs, api_visibility="private", queue=False
+        )
+        c.chatbot.clear(
+            new_chat, [c.lang, c.browser], new_outputs, api_visibility="private", queue=False
+        )
 
         def open_conversation(cid, lg, br, request: gr.Request):
             messages, tn, cid, kb = ui.restore(owner_of(request, br), cid, lg)
@@ -279,10 +145,10 @@ def build_app(assistant, settings: Settings):
             empty_doc = render_doc_message(t(lg, "doc_empty"))
             return messages, tn, cid, gr.Dropdown(value=kb), br, empty_doc
 
-        conv_list.input(
+        c.conv_list.input(
             open_conversation,
-            [conv_list, lang, browser],
-            [chatbot, turns, conv_id, kb_select, browser, doc_view],
+            [c.conv_list, c.lang, c.browser],
+            [c.chatbot, c.turns, c.conv_id, c.kb_select, c.browser, c.doc_view],
             api_visibility="private",
         )
 
@@ -292,10 +158,10 @@ def build_app(assistant, settings: Settings):
                 ui.conversations.rename(owner, cid, title)
             return conv_radio(owner, lg, cid), ""
 
-        conv_rename.click(
+        c.conv_rename.click(
             rename_conversation,
-            [conv_id, conv_title, lang, browser],
-            [conv_list, conv_title],
+            [c.conv_id, c.conv_title, c.lang, c.browser],
+            [c.conv_list, c.conv_title],
             api_visibility="private",
         )
 
@@ -307,8 +173,11 @@ def build_app(assistant, settings: Settings):
             out[-1] = conv_radio(owner, lg, None)
             return out
 
-        conv_delete.click(
-            delete_conversation, [conv_id, lang, browser], new_outputs, api_visibility="private"
+        c.conv_delete.click(
+            delete_conversation,
+            [c.conv_id, c.lang, c.browser],
+            new_outputs,
+            api_visibility="private",
         )
 
         def do_export(tn, lg):
@@ -317,188 +186,47 @@ def build_app(assistant, settings: Settings):
                 gr.Warning(t(lg, "export_empty"))
             return gr.File(value=path, visible=path is not None)
 
-        export.click(do_export, [turns, lang], export_file, api_name="export")
-        doc_open.click(
+        c.export.click(do_export, [c.turns, c.lang], c.export_file, api_name="export")
+        c.doc_open.click(
             ui.open_document,
-            [doc_request, lang, kb_select],
-            doc_view,
+            [c.doc_request, c.lang, c.kb_select],
+            c.doc_view,
             api_name="document",
             show_progress="hidden",
         ).then(None, js=SCROLL_JS)
 
-        # --- knowledge base events ----------------------------------------------------
-        def kb_view(kb, lg, message=None):
-            """Everything that shows the chosen knowledge base."""
-            return (
-                t(lg, "kb_message") if message is None else message,
-                ui.kb_table(lg, kb),
-                gr.Dropdown(choices=ui.source_names(kb), value=None),
-                ui.status(lg, kb),
-                gr.Dropdown(choices=ui.kb_choices(), value=kb, label=t(lg, "kb_select")),
-                t(lg, "kb_current", kb=kb),
-                render_progress(ui.progress(kb), lg),
-            )
-
-        kb_outputs = [kb_message, kb_table, delete_pick, status, kb_select, kb_current, progress]
-
-        def choose_kb(kb, cid, br, lg, request: gr.Request):
-            owner = owner_of(request, br)
-            conv = ui.conversations.get(owner, cid)
-            if conv is not None:
-                ui.conversations.save(owner, cid, conv.turns, kb)
-            return kb_view(kb, lg, "")
-
-        kb_select.input(
-            choose_kb, [kb_select, conv_id, browser, lang], kb_outputs, api_visibility="private"
-        )
-        upload_btn.click(
-            lambda files, kb, lg: (ui.start_upload(files, lg, kb), None),
-            [upload_files, kb_select, lang],
-            [kb_message, upload_files],
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="upload",
-        )
-        reindex_btn.click(
-            lambda kb, lg: kb_view(kb, lg, ui.reindex(lg, kb)),
-            [kb_select, lang],
-            kb_outputs,
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="reindex",
-        )
-
-        def ask_confirm(action, target, kb, lg):
-            if action == "doc":
-                if not target:
-                    return {}, gr.Row(visible=False), "", t(lg, "kb_pick")
-                text = t(lg, "kb_confirm_delete", source=target, kb=kb)
-            else:
-                text = t(lg, "kbs_confirm_delete", kb=kb, n=ui.kb_documents(kb))
-            job = {"action": action, "target": target, "kb": kb}
-            return job, gr.Row(visible=True), text, gr.skip()
-
-        confirm_outputs = [pending, confirm_row, confirm_text, kb_message]
-        delete_btn.click(
-            lambda src, kb, lg: ask_confirm("doc", src, kb, lg),
-            [delete_pick, kb_select, lang],
-            confirm_outputs,
-            api_visibility="private",
-            queue=False,
-        )
-        kbs_delete.click(
-            lambda kb, lg: ask_confirm("kb", kb, kb, lg),
-            [kb_select, lang],
-            confirm_outputs,
-            api_visibility="private",
-            queue=False,
-        )
-
-        def confirmed(job, lg):
-            kb = job.get("kb") or kb0
-            if job.get("action") == "doc":
-                message = ui.delete(job.get("target"), lg, kb)
-            elif job.get("action") == "kb":
-                message, ok = ui.delete_kb(kb, lg)
-                kb = kb0 if ok else kb
-            else:
-                message = ""
-            return {}, gr.Row(visible=False), *kb_view(kb, lg, message)
-
-        confirm_yes.click(
-            confirmed,
-            [pending, lang],
-            [pending, confirm_row, *kb_outputs],
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_visibility="private",
-        )
-        confirm_no.click(
-            lambda: ({}, gr.Row(visible=False)),
-            None,
-            [pending, confirm_row],
-            api_visibility="private",
-            queue=False,
-        )
-
-        def create_kb(name, kb, lg):
-            message, made = ui.create_kb(name, lg)
-            return *kb_view(made or kb, lg, message), "" if made else name
-
-        kbs_create.click(
-            create_kb,
-            [kbs_name, kb_select, lang],
-            [*kb_outputs, kbs_name],
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="kb_create",
-        )
-
-        def rename_kb(name, kb, lg):
-            message, renamed = ui.rename_kb(kb, name, lg)
-            if renamed:
-                ui.conversations.rename_kb(kb, renamed)
-            return *kb_view(renamed or kb, lg, message), "" if renamed else name
-
-        kbs_rename.click(
-            rename_kb,
-            [kbs_name, kb_select, lang],
-            [*kb_outputs, kbs_name],
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_visibility="private",
-        )
-
-        def tick(kb, lg, seen):
-            """The progress bar; when a job has just finished, the knowledge base view too."""
-            p = ui.progress(kb)
-            key = f"{kb}:{p.started}:{p.phase}" if p else ""
-            if key == seen:
-                return [gr.skip()] * (len(kb_outputs) + 1)
-            if p is not None and p.phase == "done":
-                return *kb_view(kb, lg, gr.skip()), key
-            skips = [gr.skip()] * (len(kb_outputs) - 1)
-            return *skips, render_progress(p, lg), key if p is None else ""
-
-        timer.tick(
-            tick,
-            [kb_select, lang, seen_job],
-            [*kb_outputs, seen_job],
-            api_visibility="private",
-            show_progress="hidden",
-            queue=False,
-        )
+        kb_view, kb_outputs = wire_knowledge(ui, c, settings, owner_of)
 
         # --- language and page load ---------------------------------------------------
         empty_docs = {render_doc_message(t(code, "doc_empty")) for code in LANGUAGES}
         labelled: list[tuple[Any, Any]] = [
-            (header, lambda lg: _header(lg)),
-            (lang, lambda lg: gr.Radio(label=t(lg, "language"))),
-            (chat_tab, lambda lg: gr.update(label=t(lg, "tab_chat"))),
-            (kb_tab, lambda lg: gr.update(label=t(lg, "tab_kb"))),
-            (textbox, lambda lg: gr.Textbox(placeholder=t(lg, "placeholder"))),
-            (send, lambda lg: gr.Button(t(lg, "send"))),
-            (examples, lambda lg: gr.Dataset(label=t(lg, "examples"))),
-            (clear, lambda lg: gr.Button(t(lg, "clear"))),
-            (export, lambda lg: gr.Button(t(lg, "export"))),
+            (c.header, lambda lg: header_text(lg)),
+            (c.lang, lambda lg: gr.Radio(label=t(lg, "language"))),
+            (c.chat_tab, lambda lg: gr.update(label=t(lg, "tab_chat"))),
+            (c.kb_tab, lambda lg: gr.update(label=t(lg, "tab_kb"))),
+            (c.textbox, lambda lg: gr.Textbox(placeholder=t(lg, "placeholder"))),
+            (c.send, lambda lg: gr.Button(t(lg, "send"))),
+            (c.examples, lambda lg: gr.Dataset(label=t(lg, "examples"))),
+            (c.clear, lambda lg: gr.Button(t(lg, "clear"))),
+            (c.export, lambda lg: gr.Button(t(lg, "export"))),
             (
-                upload_files,
+                c.upload_files,
                 lambda lg: gr.File(label=t(lg, "kb_upload", mb=settings.ui.max_upload_mb)),
             ),
-            (upload_btn, lambda lg: gr.Button(t(lg, "kb_upload_btn"))),
-            (reindex_btn, lambda lg: gr.Button(t(lg, "kb_reindex_btn"))),
-            (delete_btn, lambda lg: gr.Button(t(lg, "kb_delete_btn"))),
-            (export_file, lambda lg: gr.File(label=t(lg, "export_file"))),
-            (conv_title, lambda lg: gr.Textbox(placeholder=t(lg, "conv_rename_to"))),
-            (conv_rename, lambda lg: gr.Button(t(lg, "conv_rename"))),
-            (conv_delete, lambda lg: gr.Button(t(lg, "conv_delete"))),
-            (kbs_box, lambda lg: gr.Accordion(label=t(lg, "kbs_manage"))),
-            (kbs_name, lambda lg: gr.Textbox(label=t(lg, "kbs_new_name"))),
-            (kbs_create, lambda lg: gr.Button(t(lg, "kbs_create"))),
-            (kbs_rename, lambda lg: gr.Button(t(lg, "kbs_rename"))),
-            (kbs_delete, lambda lg: gr.Button(t(lg, "kbs_delete"))),
-            (confirm_yes, lambda lg: gr.Button(t(lg, "confirm"))),
-            (confirm_no, lambda lg: gr.Button(t(lg, "cancel"))),
+            (c.upload_btn, lambda lg: gr.Button(t(lg, "kb_upload_btn"))),
+            (c.reindex_btn, lambda lg: gr.Button(t(lg, "kb_reindex_btn"))),
+            (c.delete_btn, lambda lg: gr.Button(t(lg, "kb_delete_btn"))),
+            (c.export_file, lambda lg: gr.File(label=t(lg, "export_file"))),
+            (c.conv_title, lambda lg: gr.Textbox(placeholder=t(lg, "conv_rename_to"))),
+            (c.conv_rename, lambda lg: gr.Button(t(lg, "conv_rename"))),
+            (c.conv_delete, lambda lg: gr.Button(t(lg, "conv_delete"))),
+            (c.kbs_box, lambda lg: gr.Accordion(label=t(lg, "kbs_manage"))),
+            (c.kbs_name, lambda lg: gr.Textbox(label=t(lg, "kbs_new_name"))),
+            (c.kbs_create, lambda lg: gr.Button(t(lg, "kbs_create"))),
+            (c.kbs_rename, lambda lg: gr.Button(t(lg, "kbs_rename"))),
+            (c.kbs_delete, lambda lg: gr.Button(t(lg, "kbs_delete"))),
+            (c.confirm_yes, lambda lg: gr.Button(t(lg, "confirm"))),
+            (c.confirm_no, lambda lg: gr.Button(t(lg, "cancel"))),
         ]
 
         def relabel(lg, doc_html, tn, kb, cid, br, request: gr.Request):
@@ -515,22 +243,22 @@ def build_app(assistant, settings: Settings):
         relabel_outputs = [
             *(c for c, _ in labelled),
             *kb_outputs,
-            doc_view,
-            chatbot,
-            conv_list,
-            browser,
+            c.doc_view,
+            c.chatbot,
+            c.conv_list,
+            c.browser,
         ]
 
-        lang.change(
+        c.lang.change(
             relabel,
-            [lang, doc_view, turns, kb_select, conv_id, browser],
+            [c.lang, c.doc_view, c.turns, c.kb_select, c.conv_id, c.browser],
             relabel_outputs,
             api_visibility="private",
             queue=False,
         )
 
         def on_load(br, lg, request: gr.Request):
-            """Restore this browser's (or this user's) open conversation and language."""
+            """Restore this c.browser's (or this user's) open conversation and language."""
             br = dict(br or {})
             if not br.get("client"):
                 br["client"] = uuid.uuid4().hex
@@ -542,8 +270,8 @@ def build_app(assistant, settings: Settings):
 
         app.load(
             on_load,
-            [browser, lang],
-            [browser, lang, chatbot, turns, conv_id, conv_list, *kb_outputs],
+            [c.browser, c.lang],
+            [c.browser, c.lang, c.chatbot, c.turns, c.conv_id, c.conv_list, *kb_outputs],
             api_visibility="private",
             queue=False,
         )
