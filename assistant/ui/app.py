@@ -14,14 +14,15 @@ import logging
 import os
 import secrets
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
 from assistant.settings import Settings  # noqa: E402
-from assistant.ui.handlers import ChatUI, parse_users, render_turns  # noqa: E402
+from assistant.ui.handlers import ChatUI, Message, Turn, parse_users, render_turns  # noqa: E402
 from assistant.ui.i18n import LANGUAGES, t  # noqa: E402
 from assistant.ui.kb_events import wire_knowledge  # noqa: E402
 from assistant.ui.layout import build_layout, header_text  # noqa: E402
@@ -46,6 +47,12 @@ CJK_FONTS = [
 ]
 
 
+if TYPE_CHECKING:
+    from assistant.answering.chain import Assistant
+
+Browser = dict[str, Any]  # what gr.BrowserState keeps: client id, open conversation, language
+
+
 def browser_secret(settings: Settings) -> str:
     """The key that encrypts what the app keeps in a browser's localStorage (made once)."""
     path = settings.data_dir / "ui-secret"
@@ -56,7 +63,7 @@ def browser_secret(settings: Settings) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def owner_of(request: gr.Request | None, browser: dict | None) -> str:
+def owner_of(request: gr.Request | None, browser: Browser | None) -> str:
     """Whose conversations these are: the login name, else this browser's random id."""
     username = getattr(request, "username", None) if request is not None else None
     if username:
@@ -65,7 +72,7 @@ def owner_of(request: gr.Request | None, browser: dict | None) -> str:
     return f"browser:{client}" if client else ""
 
 
-def build_app(assistant, settings: Settings):
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Blocks of the chat and the knowledge base panel (launch them with `serve`)."""
     ui = ChatUI(assistant, settings)
     lang0 = settings.ui.language
@@ -75,14 +82,23 @@ def build_app(assistant, settings: Settings):
         c = build_layout(ui, settings, browser_secret(settings))
 
         # --- chat events --------------------------------------------------------------
-        def conv_radio(owner: str, lg: str, cid: str | None):
+        def conv_radio(owner: str, lg: str, cid: str | None) -> gr.Radio:
             choices = ui.conversation_choices(owner, lg) if owner else []
             return gr.Radio(choices=choices, value=cid or None, label=t(lg, "conv_list"))
 
-        def chat_fn(message, history, lg, tn, cid, kb, br, request: gr.Request):
+        def chat_fn(
+            message: str,
+            history: list[Any],
+            lg: str,
+            tn: list[Turn],
+            cid: str,
+            kb: str,
+            br: Browser,
+            request: gr.Request,
+        ) -> Iterator[tuple[list[Message], str, list[Turn], str]]:
             yield from ui.respond(message, history, lg, tn, cid, kb, owner_of(request, br))
 
-        def after_answer(cid, br, lg, request: gr.Request):
+        def after_answer(cid: str, br: Browser, lg: str, request: gr.Request) -> Any:
             br = {**(br or {}), "conversation": cid}
             return br, conv_radio(owner_of(request, br), lg, cid)
 
@@ -107,7 +123,15 @@ def build_app(assistant, settings: Settings):
             lambda sample: sample[0], c.examples, c.textbox, api_visibility="private", queue=False
         ).then(**chat, api_visibility="private").then(**after)
 
-        def like(history, tn, lg, cid, br, data: gr.LikeData, request: gr.Request):
+        def like(
+            history: list[Any],
+            tn: list[Turn],
+            lg: str,
+            cid: str,
+            br: Browser,
+            data: gr.LikeData,
+            request: gr.Request,
+        ) -> None:
             index = data.index[0] if isinstance(data.index, list | tuple) else data.index
             liked = data.liked if data.liked in (True, False) else None
             record = ui.record_feedback(history, tn, int(index), liked, owner_of(request, br), cid)
@@ -118,10 +142,10 @@ def build_app(assistant, settings: Settings):
             like, [c.chatbot, c.turns, c.lang, c.conv_id, c.browser], None, api_visibility="private"
         )
 
-        def new_chat(lg, br):
+        def new_chat(lg: str, br: Browser) -> list[Any]:
             br = {**(br or {}), "conversation": ""}
             empty_doc = render_doc_message(t(lg, "doc_empty"))
-            return [], [], "", empty_doc, gr.File(visible=False), br, gr.Radio(value=None)
+            return [[], [], "", empty_doc, gr.File(visible=False), br, gr.Radio(value=None)]
 
         new_outputs = [
             c.chatbot,
@@ -139,7 +163,7 @@ def build_app(assistant, settings: Settings):
             new_chat, [c.lang, c.browser], new_outputs, api_visibility="private", queue=False
         )
 
-        def open_conversation(cid, lg, br, request: gr.Request):
+        def open_conversation(cid: str, lg: str, br: Browser, request: gr.Request) -> Any:
             messages, tn, cid, kb = ui.restore(owner_of(request, br), cid, lg)
             br = {**(br or {}), "conversation": cid}
             empty_doc = render_doc_message(t(lg, "doc_empty"))
@@ -152,7 +176,9 @@ def build_app(assistant, settings: Settings):
             api_visibility="private",
         )
 
-        def rename_conversation(cid, title, lg, br, request: gr.Request):
+        def rename_conversation(
+            cid: str, title: str, lg: str, br: Browser, request: gr.Request
+        ) -> Any:
             owner = owner_of(request, br)
             if cid and title.strip():
                 ui.conversations.rename(owner, cid, title)
@@ -165,7 +191,7 @@ def build_app(assistant, settings: Settings):
             api_visibility="private",
         )
 
-        def delete_conversation(cid, lg, br, request: gr.Request):
+        def delete_conversation(cid: str, lg: str, br: Browser, request: gr.Request) -> Any:
             owner = owner_of(request, br)
             if cid:
                 ui.conversations.delete(owner, cid)
@@ -180,7 +206,7 @@ def build_app(assistant, settings: Settings):
             api_visibility="private",
         )
 
-        def do_export(tn, lg):
+        def do_export(tn: list[Turn], lg: str) -> gr.File:
             path = ui.export(tn, lg)
             if path is None:
                 gr.Warning(t(lg, "export_empty"))
@@ -229,7 +255,15 @@ def build_app(assistant, settings: Settings):
             (c.confirm_no, lambda lg: gr.Button(t(lg, "cancel"))),
         ]
 
-        def relabel(lg, doc_html, tn, kb, cid, br, request: gr.Request):
+        def relabel(
+            lg: str,
+            doc_html: str,
+            tn: list[Turn],
+            kb: str,
+            cid: str,
+            br: Browser,
+            request: gr.Request,
+        ) -> Any:
             doc = render_doc_message(t(lg, "doc_empty")) if doc_html in empty_docs else doc_html
             return (
                 *(make(lg) for _, make in labelled),
@@ -257,12 +291,12 @@ def build_app(assistant, settings: Settings):
             queue=False,
         )
 
-        def on_load(br, lg, request: gr.Request):
-            """Restore this c.browser's (or this user's) open conversation and language."""
+        def on_load(br: Browser, lg: str, request: gr.Request) -> Any:
+            """Restore this browser's (or this user's) open conversation and language."""
             br = dict(br or {})
             if not br.get("client"):
                 br["client"] = uuid.uuid4().hex
-            lg = br.get("lang") if br.get("lang") in LANGUAGES else lg
+            lg = str(br["lang"]) if br.get("lang") in LANGUAGES else lg
             owner = owner_of(request, br)
             messages, tn, cid, kb = ui.restore(owner, br.get("conversation"), lg)
             br["conversation"] = cid
@@ -275,16 +309,22 @@ def build_app(assistant, settings: Settings):
             api_visibility="private",
             queue=False,
         )
-    return app
+    return app  # type: ignore[no-any-return]  # gr.Blocks.__enter__ is untyped
 
 
-def theme():
+def theme() -> gr.themes.Base:
     return gr.themes.Soft(
         font=CJK_FONTS, font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"]
     )
 
 
-def serve(app, settings: Settings, host: str | None = None, port: int | None = None, **kwargs):
+def serve(
+    app: gr.Blocks,
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    **kwargs: Any,
+) -> Any:
     """Queue and launch a built app with its theme, CSS and head (Gradio 6 takes them here)."""
     app.queue(default_concurrency_limit=settings.ui.concurrency)
     return app.launch(

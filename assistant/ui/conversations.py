@@ -70,7 +70,9 @@ class Conversations:
             )
         return conv
 
-    def save(self, owner: str, conv_id: str, turns: list, kb: str | None = None) -> bool:
+    def save(
+        self, owner: str, conv_id: str, turns: list[dict[str, Any]], kb: str | None = None
+    ) -> bool:
         """Store the turns; False when `owner` has no conversation `conv_id`."""
         with self._lock, self._db:
             cur = self._db.execute(

@@ -16,8 +16,9 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from assistant.schema import Answer
+from assistant.schema import Answer, Citation
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _lock = threading.Lock()
@@ -30,7 +31,7 @@ def feedback_id(*parts: str | int) -> str:
 
 def feedback_record(
     answer: Answer, history: list[str], liked: bool, record_id: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """One eval-dataset line for a rated answer, with the verdict and when it was given."""
     verdict = "up" if liked else "down"
     support, seen = [], set()
@@ -52,14 +53,14 @@ def feedback_record(
     }
 
 
-def append_feedback(path: Path, record: dict) -> None:
+def append_feedback(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with _lock, path.open("a", encoding="utf-8") as fh:
         fh.write(line)
 
 
-def save_feedback(path: Path, record_id: str, record: dict | None) -> None:
+def save_feedback(path: Path, record_id: str, record: dict[str, Any] | None) -> None:
     """Put `record` in place of the line with `record_id` (appended if new; None removes it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:
@@ -95,7 +96,7 @@ def conversation_markdown(answers: list[Answer], labels: dict[str, str]) -> str:
         if a.notice:
             lines += [f"*{_inline(a.notice)}*", ""]
         lines += [f"**{labels['answer']}:** {a.answer.strip()}", ""]
-        cited: dict[int, list] = {}
+        cited: dict[int, list[Citation]] = {}
         for c in a.citations:
             cited.setdefault(c.n, []).append(c)
         if cited:

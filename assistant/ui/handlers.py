@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from html import escape, unescape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.schema import Answer
@@ -36,11 +36,14 @@ from assistant.ui.render import (
     render_streaming,
 )
 
+if TYPE_CHECKING:
+    from assistant.answering.chain import Assistant
+
 log = logging.getLogger(__name__)
 
 
 # --- the conversation as Gradio holds it ------------------------------------------------
-def message_text(message) -> str:
+def message_text(message: Any) -> str:
     """The text of a Chatbot message: content as a string or a list of {"type": "text"} parts."""
     content = (
         message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
@@ -54,18 +57,18 @@ def message_text(message) -> str:
     return ""
 
 
-def _role(message) -> str:
+def _role(message: Any) -> str:
     return message.get("role", "") if isinstance(message, dict) else getattr(message, "role", "")
 
 
-def _is_meta(message) -> bool:
+def _is_meta(message: Any) -> bool:
     meta = (
         message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
     )
     return bool(meta)
 
 
-def user_questions(history: list) -> list[str]:
+def user_questions(history: list[Any]) -> list[str]:
     """The earlier user questions, oldest first (metadata messages left out)."""
     return [
         unescape(message_text(m)).strip()
@@ -88,9 +91,10 @@ def parse_users(users: str) -> list[tuple[str, str]] | None:
 
 
 Turn = dict[str, Any]  # {"question": str, "answer": Answer JSON} or {"question", "error"}
+Message = dict[str, str]  # a Chatbot message: role and HTML content
 
 
-def render_turns(turns: list[Turn], lang: str) -> list[dict[str, str]]:
+def render_turns(turns: list[Turn], lang: str) -> list[Message]:
     """The Chatbot messages of a conversation, in the interface language."""
     messages = []
     for turn in turns:
@@ -106,7 +110,7 @@ def render_turns(turns: list[Turn], lang: str) -> list[dict[str, str]]:
 class ChatUI(KnowledgeUI):
     """The handlers of the app: conversations here, knowledge bases in `KnowledgeUI`."""
 
-    def __init__(self, assistant, settings: Settings) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
         super().__init__(assistant, settings)
         self.conversations = Conversations(settings.data_dir / "conversations.sqlite")
 
@@ -114,13 +118,13 @@ class ChatUI(KnowledgeUI):
     def respond(
         self,
         message: str,
-        history: list,
+        history: list[Any],
         lang: str,
-        turns: list | None,
+        turns: list[Turn] | None,
         conv_id: str = "",
         kb: str | None = None,
         owner: str = "",
-    ) -> Iterator[tuple[list, str, list, str]]:
+    ) -> Iterator[tuple[list[Message], str, list[Turn], str]]:
         """Stream one answer: yields (Chatbot messages, textbox value, turns, conversation id).
 
         The conversation is created with the first question (its title) and saved once
@@ -169,13 +173,13 @@ class ChatUI(KnowledgeUI):
 
     def record_feedback(
         self,
-        history: list,
-        turns: list,
+        history: list[Any],
+        turns: list[Turn],
         index: int,
         liked: bool | None,
         owner: str = "",
         conv_id: str = "",
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Save the vote on the answer at message `index` (None takes the vote back).
 
         The turn is found by counting the user messages up to `index`; when the Chatbot
@@ -202,7 +206,7 @@ class ChatUI(KnowledgeUI):
         save_feedback(self.settings.data_dir / "feedback.jsonl", record_id, record)
         return record
 
-    def export(self, turns: list, lang: str) -> str | None:
+    def export(self, turns: list[Turn], lang: str) -> str | None:
         """Write the conversation as Markdown; returns the file path (None when empty)."""
         done = [Answer.model_validate(t["answer"]) for t in turns or [] if "answer" in t]
         if not done:
@@ -241,7 +245,9 @@ class ChatUI(KnowledgeUI):
             out.append((f"{c.title or t(lang, 'conv_untitled')} · {when}", c.id))
         return out
 
-    def restore(self, owner: str, conv_id: str | None, lang: str) -> tuple[list, list, str, str]:
+    def restore(
+        self, owner: str, conv_id: str | None, lang: str
+    ) -> tuple[list[Message], list[Turn], str, str]:
         """(messages, turns, conversation id, kb) of the owner's conversation, or a new one."""
         conv = self.conversations.get(owner, conv_id) if owner else None
         if conv is None:

@@ -217,7 +217,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def t(lang: str, key: str, **values) -> str:
+def t(lang: str, key: str, **values: object) -> str:
     """The interface string `key` in `lang` (Chinese when the language is unknown)."""
     table = STRINGS.get(lang, STRINGS["zh"])
     text = table[key]

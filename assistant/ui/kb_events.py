@@ -26,7 +26,7 @@ def wire_knowledge(
     kb0 = settings.kb
 
     # --- knowledge base events ----------------------------------------------------
-    def kb_view(kb, lg, message=None):
+    def kb_view(kb: str, lg: str, message: Any = None) -> tuple[Any, ...]:
         """Everything that shows the chosen knowledge base."""
         return (
             t(lg, "kb_message") if message is None else message,
@@ -48,7 +48,9 @@ def wire_knowledge(
         c.progress,
     ]
 
-    def choose_kb(kb, cid, br, lg, request: gr.Request):
+    def choose_kb(
+        kb: str, cid: str, br: dict[str, Any], lg: str, request: gr.Request
+    ) -> tuple[Any, ...]:
         owner = owner_of(request, br)
         conv = ui.conversations.get(owner, cid)
         if conv is not None:
@@ -78,7 +80,7 @@ def wire_knowledge(
         api_name="reindex",
     )
 
-    def ask_confirm(action, target, kb, lg):
+    def ask_confirm(action: str, target: str | None, kb: str, lg: str) -> tuple[Any, ...]:
         if action == "doc":
             if not target:
                 return {}, gr.Row(visible=False), "", t(lg, "kb_pick")
@@ -104,7 +106,7 @@ def wire_knowledge(
         queue=False,
     )
 
-    def confirmed(job, lg):
+    def confirmed(job: dict[str, Any], lg: str) -> tuple[Any, ...]:
         kb = job.get("kb") or kb0
         if job.get("action") == "doc":
             message = ui.delete(job.get("target"), lg, kb)
@@ -131,7 +133,7 @@ def wire_knowledge(
         queue=False,
     )
 
-    def create_kb(name, kb, lg):
+    def create_kb(name: str, kb: str, lg: str) -> tuple[Any, ...]:
         message, made = ui.create_kb(name, lg)
         return *kb_view(made or kb, lg, message), "" if made else name
 
@@ -144,7 +146,7 @@ def wire_knowledge(
         api_name="kb_create",
     )
 
-    def rename_kb(name, kb, lg):
+    def rename_kb(name: str, kb: str, lg: str) -> tuple[Any, ...]:
         message, renamed = ui.rename_kb(kb, name, lg)
         if renamed:
             ui.conversations.rename_kb(kb, renamed)
@@ -159,8 +161,8 @@ def wire_knowledge(
         api_visibility="private",
     )
 
-    def tick(kb, lg, seen):
-        """The c.progress bar; when a job has just finished, the knowledge base view too."""
+    def tick(kb: str, lg: str, seen: str) -> Any:
+        """The progress bar; when a job has just finished, the knowledge base view too."""
         p = ui.progress(kb)
         key = f"{kb}:{p.started}:{p.phase}" if p else ""
         if key == seen:

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, IngestError
 from assistant.index.knowledge_bases import DEFAULT, KnowledgeBases
@@ -29,7 +29,12 @@ from assistant.settings import PROJECT_DIR, Settings
 from assistant.ui.i18n import t
 from assistant.ui.render import render_kb
 
+if TYPE_CHECKING:
+    from assistant.answering.chain import Assistant
+
 log = logging.getLogger(__name__)
+
+Files = list[Any] | None  # what gr.File gives: paths, or objects with .name
 
 
 def safe_name(name: str) -> str | None:
@@ -47,11 +52,11 @@ def safe_name(name: str) -> str | None:
 class KnowledgeUI:
     """Knowledge base handlers, bound to one Assistant per knowledge base."""
 
-    def __init__(self, assistant, settings: Settings) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
         self.assistant = assistant  # the knowledge base the app opens on
         self.settings = settings
         self.knowledge_bases = KnowledgeBases(settings, client=assistant.store.client)
-        self._assistants: dict[str, Any] = {settings.kb: assistant}
+        self._assistants: dict[str, Assistant] = {settings.kb: assistant}
         self._assistants_lock = threading.Lock()
         self.kb_lock = threading.Lock()  # uploads, deletes and re-index run one at a time
         self.jobs: dict[str, IngestJob] = {}  # the latest job of each knowledge base
@@ -61,7 +66,7 @@ class KnowledgeUI:
         self.ingest_threads = 1  # engine threads of that process (benchmarks/ingest_load.py)
 
     # --- one Assistant per knowledge base ------------------------------------------------
-    def assistant_for(self, kb: str | None):
+    def assistant_for(self, kb: str | None) -> Assistant:
         """The Assistant of knowledge base `kb` (sharing the embedder, model and client)."""
         kb = kb or self.settings.kb
         with self._assistants_lock:
@@ -186,14 +191,14 @@ class KnowledgeUI:
         key = {"added": "kb_added", "updated": "kb_updated"}.get(result.status, "kb_unchanged")
         return result.status, t(lang, key, source=result.source, chunks=result.chunks)
 
-    def upload(self, files, lang: str, kb: str | None = None) -> str:
+    def upload(self, files: Files, lang: str, kb: str | None = None) -> str:
         """Ingest uploads now, in this thread (the UI uses `start_upload`)."""
         paths = _paths(files)
         if not paths:
             return t(lang, "kb_no_file")
         return "\n".join(self.add_upload(p, Path(p).name, lang, kb)[1] for p in paths)
 
-    def start_upload(self, files, lang: str, kb: str | None = None) -> str:
+    def start_upload(self, files: Files, lang: str, kb: str | None = None) -> str:
         """Check the uploads, then ingest them in the background; returns the message now."""
         kb = kb or self.settings.kb
         paths = _paths(files)
@@ -297,5 +302,5 @@ class KnowledgeUI:
         return t(lang, "kb_reindexed", **counts)
 
 
-def _paths(files) -> list[str]:
+def _paths(files: Files) -> list[str]:
     return [str(f) if isinstance(f, str | Path) else getattr(f, "name", "") for f in (files or [])]

@@ -16,6 +16,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from assistant.index.store import DocRecord
+from assistant.ingest.background import Progress
 from assistant.schema import Answer, Citation
 from assistant.ui.i18n import t
 
@@ -225,7 +226,7 @@ def _markdown(text: str, marks: list[tuple[int, str]]) -> str:
     html_out = MarkdownIt("commonmark", {"html": False}).render(text)
     for ch, tag in _TAGS.items():
         html_out = html_out.replace(ch, tag)
-    return html_out
+    return str(html_out)
 
 
 def render_doc_message(message: str) -> str:
@@ -262,7 +263,7 @@ def _duration(seconds: float, lang: str) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-def render_progress(progress, lang: str) -> str:
+def render_progress(progress: Progress | None, lang: str) -> str:
     """An ingest job: a bar, counts, rate and ETA, and one line per file."""
     if progress is None:
         return ""
