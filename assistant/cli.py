@@ -24,11 +24,37 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _assistant():
+KbOption = Annotated[
+    str | None,
+    typer.Option("--kb", help="The knowledge base (default ASSISTANT_KB, `default`)"),
+]
+
+
+def _settings(kb: str | None = None):
+    """Settings for knowledge base `kb` (one that exists: `assistant kb create` makes one)."""
+    from assistant.index.knowledge_bases import KnowledgeBases
+    from assistant.settings import Settings
+
+    settings = Settings()
+    if kb:
+        settings = settings.for_kb(kb.strip())
+    try:
+        if settings.kb != "default" and not KnowledgeBases(settings).exists(settings.kb):
+            fail(
+                f"there is no knowledge base {settings.kb!r}: create it with "
+                f"`assistant kb create {settings.kb}` (`assistant kb list` shows them)"
+            )
+    except AssistantError as exc:
+        fail(str(exc))
+    return settings
+
+
+def _assistant(kb: str | None = None):
     from assistant.answering.chain import Assistant
 
+    settings = _settings(kb)
     try:
-        return Assistant.from_settings()
+        return Assistant.from_settings(settings)
     except AssistantError as exc:
         fail(str(exc))
 
@@ -36,16 +62,18 @@ def _assistant():
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .pdf)")],
+    kb: KbOption = None,
 ) -> None:
     """Add documents to the index (unchanged files are skipped)."""
     from rich.console import Console
     from rich.markup import escape as esc
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from assistant.ingest.background import IngestJob
     from assistant.ingest.pipeline import discover
 
     console = Console(stderr=True)
-    bot = _assistant()
+    bot = _assistant(kb)
     files = discover(paths)
     if not files:
         fail("no files found under " + ", ".join(map(str, paths)))
@@ -53,19 +81,43 @@ def ingest_cmd(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[extra]}"),
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task("ingesting", total=len(files))
+        # First the vectors (the slow part: chunks embedded, the rate and an ETA measured on
+        # this run), then the index (files), every vector found in the cache by then.
+        embed = bar.add_task("embedding", total=None, extra="")
+
+        def on_progress(p) -> None:
+            eta = "" if p.eta_s is None else f"ETA {p.eta_s:.0f}s"
+            rate = "" if p.rate is None else f"{p.rate:.1f} chunks/s"
+            bar.update(
+                embed,
+                total=p.total_chunks or None,
+                completed=p.embedded,
+                extra=" · ".join(x for x in (rate, eta) if x),
+            )
+
+        job = IngestJob(
+            bot.settings.kb,
+            files,
+            bot.settings,
+            separate_process=False,
+            on_progress=on_progress,
+            embedder=bot.embeddings,
+        )
+        job.run()
+        task = bar.add_task("indexing", total=len(files), extra="")
 
         def on_file(result) -> None:
             bar.update(task, advance=1, description=f"{result.status:9} {result.source}")
 
-        def on_progress(source: str, done: int, total: int) -> None:
-            bar.update(task, description=f"embedding {source}: {done}/{total} chunks")
+        def on_chunks(source: str, done: int, total: int) -> None:  # within a large file
+            bar.update(task, description=f"writing {source}: {done}/{total} chunks")
 
         try:
-            report = bot.ingest(paths, on_file, on_progress)
+            report = bot.ingest(paths, on_file, on_chunks)
             if report.changed or report.repaired:
                 bar.update(task, description="indexing terms for BM25")
                 bot.retriever.bm25()  # built here, not on the first question
@@ -95,9 +147,10 @@ def ask(
         typer.Option("--history", help="An earlier question (repeat, oldest first)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
-    bot = _assistant()
+    bot = _assistant(kb)
     try:
         answer = bot.ask(question, history or [])
     except AssistantError as exc:
@@ -118,19 +171,19 @@ def ask(
 
 
 @app.command()
-def sources() -> None:
+def sources(kb: KbOption = None) -> None:
     """List the indexed documents."""
     from datetime import datetime
 
-    for r in _assistant().sources():
+    for r in _assistant(kb).sources():
         when = datetime.fromtimestamp(r.ingested_at).strftime("%Y-%m-%d %H:%M")
         typer.echo(f"{r.source}\t{r.chunks} chunks\t{when}\t{r.title}")
 
 
 @app.command()
-def forget(source: str) -> None:
+def forget(source: str, kb: KbOption = None) -> None:
     """Remove a document from the index by its name, as `assistant sources` lists it."""
-    if not _assistant().forget(source):
+    if not _assistant(kb).forget(source):
         fail(f"no document named {source!r}; `assistant sources` lists them")
     typer.echo(f"forgot {source}")
 
@@ -144,7 +197,7 @@ def reindex(
     from assistant.settings import Settings
 
     settings = Settings()
-    Store.drop(make_client(settings), settings.chroma.collection)
+    Store.drop(make_client(settings), settings.collection)
     ingest_cmd(paths)
 
 
@@ -192,6 +245,7 @@ def eval_cmd(
     judge_repeats: Annotated[
         int, typer.Option(min=1, help="Judge each answer N times (mean and spread)")
     ] = 3,
+    kb: KbOption = None,
 ) -> None:
     """Score answer quality on a question set and write a report (exit 1 below a --fail-under bar)."""
     from assistant.evaluation.runner import parse_bars, run
@@ -211,10 +265,72 @@ def eval_cmd(
             fail_under=fail_under or [],
             docs=docs,
             judge_repeats=judge_repeats,
+            settings=_settings(kb),
         )
     except AssistantError as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+kb_app = typer.Typer(no_args_is_help=True, help="Knowledge bases: list, create, rename, delete.")
+app.add_typer(kb_app, name="kb")
+
+
+def _kbs():
+    from assistant.index.knowledge_bases import KnowledgeBases
+
+    try:
+        return KnowledgeBases(_settings())
+    except AssistantError as exc:
+        fail(str(exc))
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """Every knowledge base with its document count (* marks ASSISTANT_KB)."""
+    from assistant.settings import Settings
+
+    current = Settings().kb
+    for item in _kbs().list():
+        mark = "*" if item.name == current else " "
+        typer.echo(f"{mark} {item.name}\t{item.documents} documents\t{item.collection}")
+
+
+@kb_app.command("create")
+def kb_create(name: str) -> None:
+    """Create an empty knowledge base (then `assistant ingest --kb NAME PATH`)."""
+    try:
+        item = _kbs().create(name)
+    except AssistantError as exc:
+        fail(str(exc))
+    typer.echo(f"created {item.name}")
+
+
+@kb_app.command("rename")
+def kb_rename(old: str, new: str) -> None:
+    """Rename a knowledge base (its documents stay)."""
+    try:
+        item = _kbs().rename(old, new)
+    except AssistantError as exc:
+        fail(str(exc))
+    typer.echo(f"renamed {old} to {item.name}")
+
+
+@kb_app.command("delete")
+def kb_delete(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete a knowledge base and every document in it."""
+    kbs = _kbs()
+    try:
+        count = kbs.get(name).documents
+        if not yes and not typer.confirm(f"delete {name} and its {count} documents?"):
+            raise typer.Exit(1)
+        kbs.delete(name)
+    except AssistantError as exc:
+        fail(str(exc))
+    typer.echo(f"deleted {name} ({count} documents)")
 
 
 def main() -> None:  # pragma: no cover - the console script entry point

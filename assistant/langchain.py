@@ -98,13 +98,8 @@ def to_document(hit: Retrieved, rank: int) -> Document:
         page_content=c.text,
         id=c.id,
         metadata={
-            "source": c.source,
-            "title": c.title,
+            **c.metadata(),  # source, title, doc_hash, chunk_index, start, end (, page)
             "chunk_id": c.id,
-            "doc_hash": c.doc_hash,
-            "chunk_index": c.index,
-            "start": c.start,
-            "end": c.end,
             "score": hit.score,
             "rank": rank,
             "dense_score": hit.dense_score,
@@ -116,18 +111,8 @@ def to_document(hit: Retrieved, rank: int) -> Document:
 
 def from_document(doc: Document) -> Retrieved:
     m = doc.metadata
-    chunk = Chunk(
-        id=m["chunk_id"],
-        source=m["source"],
-        title=m.get("title", ""),
-        doc_hash=m.get("doc_hash", ""),
-        index=m.get("chunk_index", 0),
-        start=m.get("start", 0),
-        end=m.get("end", 0),
-        text=doc.page_content,
-    )
     return Retrieved(
-        chunk=chunk,
+        chunk=Chunk.from_record(m["chunk_id"], doc.page_content, m),
         score=m.get("score", 0.0),
         dense_score=m.get("dense_score"),
         dense_rank=m.get("dense_rank"),

@@ -26,9 +26,20 @@ class Chunk(BaseModel):
     start: int  # offsets into SourceDocument.text
     end: int
     text: str
+    page: int | None = None  # the PDF page the chunk starts on (from 1); None for other formats
+    # Later pages that begin inside the chunk: (offset in `text`, page number).
+    page_breaks: list[tuple[int, int]] = Field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at `offset` in `text` (None: not from a PDF)."""
+        page = self.page
+        for at, number in self.page_breaks:
+            if at <= offset:
+                page = number
+        return page
 
     def metadata(self) -> dict[str, str | int]:
-        return {
+        meta: dict[str, str | int] = {
             "source": self.source,
             "title": self.title,
             "doc_hash": self.doc_hash,
@@ -36,6 +47,11 @@ class Chunk(BaseModel):
             "start": self.start,
             "end": self.end,
         }
+        if self.page is not None:  # Chroma metadata holds no None
+            meta["page"] = self.page
+        if self.page_breaks:
+            meta["page_breaks"] = ",".join(f"{at}:{n}" for at, n in self.page_breaks)
+        return meta
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict) -> Chunk:
@@ -48,6 +64,13 @@ class Chunk(BaseModel):
             index=int(meta.get("chunk_index", 0)),
             start=int(meta.get("start", 0)),
             end=int(meta.get("end", 0)),
+            page=int(meta["page"]) if meta.get("page") is not None else None,
+            page_breaks=[
+                (int(at), int(n))
+                for at, _, n in (
+                    b.partition(":") for b in str(meta.get("page_breaks") or "").split(",") if b
+                )
+            ],
         )
 
 
@@ -86,6 +109,7 @@ class Citation(BaseModel):
     end: int
     doc_start: int  # offset of the chunk in the cleaned document
     supported: bool = True
+    page: int | None = None  # the PDF page of the cited chunk; None for other formats
 
 
 class Claim(BaseModel):

@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     # `./data` of the working directory (where `assistant ingest` runs), never the package's.
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / "data")
     log_level: str = "WARNING"
+    kb: str = "default"  # the knowledge base: "default" is CHROMA_COLLECTION itself
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -151,6 +152,37 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    # --- the knowledge base (see assistant/index/knowledge_bases.py) -----------------
+    @property
+    def collection(self) -> str:
+        """The Chroma collection of this knowledge base (its manifest adds `-docs`)."""
+        from assistant.index.knowledge_bases import collection_name
+
+        return collection_name(self.chroma.collection, self.kb)
+
+    @property
+    def kb_cache_dir(self) -> Path:
+        """BM25 files of this knowledge base (the default keeps the cache folder itself)."""
+        from assistant.index.knowledge_bases import folder_name
+
+        return (
+            self.cache_dir if self.kb == "default" else self.cache_dir / "kb" / folder_name(self.kb)
+        )
+
+    @property
+    def kb_uploads_dir(self) -> Path:
+        from assistant.index.knowledge_bases import folder_name
+
+        return (
+            self.uploads_dir
+            if self.kb == "default"
+            else self.uploads_dir / "kb" / folder_name(self.kb)
+        )
+
+    def for_kb(self, kb: str) -> Settings:
+        """The same settings, pointed at knowledge base `kb`."""
+        return self.model_copy(update={"kb": kb})
 
 
 def env_names() -> set[str]:

@@ -5,7 +5,8 @@
 
 Sections: ingest (seeds or --docs, real e5), warm, cold, server (Chroma server),
 naive (the evals' baseline pipeline), scale (generated news or --scale-docs, with a fast
-hashed embedder). Results go to benchmarks/results/latest.json (rewritten after every
+hashed embedder), load (ask latency while a --load-mb upload is ingested, see
+benchmarks/ingest_load.py; about 30 minutes at 1 MB). Results go to benchmarks/results/latest.json (rewritten after every
 section) and a copy stamped with the time. The full run takes 30-60 minutes on two
 cores, most of it building the 100,000-chunk index; `--sizes 1000,10000` takes minutes.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from .common import QUESTIONS, ROOT, SEEDS, questions, run_json
 from .table import table
 
-SECTIONS = ("ingest", "warm", "cold", "server", "naive", "scale")
+SECTIONS = ("ingest", "warm", "cold", "server", "naive", "scale", "load")
 RESULTS = ROOT / "benchmarks" / "results"
 
 
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     ap.add_argument("--runs", type=int, default=5, help="cold-start runs (median)")
+    ap.add_argument(
+        "--load-mb", type=float, default=1.0, help="size of the upload in the load section"
+    )
     ap.add_argument(
         "--only", default=",".join(SECTIONS), help="sections to run: " + ",".join(SECTIONS)
     )
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         from . import cold, naive, server, warm
 
-        needs_index = {"ingest", "warm", "cold", "server"} & set(only)
+        needs_index = {"ingest", "warm", "cold", "server", "load"} & set(only)
         if needs_index:
             # Ingest first: it leaves `seeded` indexed for warm, cold and server.
             ingest = ["-m", "benchmarks.run_part", "ingest", str(args.docs), str(seeded)]
@@ -180,6 +184,13 @@ def main(argv: list[str] | None = None) -> dict:
             return out
 
         section("scale", scale)
+
+        def load() -> dict:
+            from . import ingest_load
+
+            return ingest_load.run(seeded, qs, args.load_mb)
+
+        section("load", load)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

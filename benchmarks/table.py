@@ -142,6 +142,25 @@ def table(r: dict) -> str:
         + " of embedded",
     )
 
+    # --- asking during an upload (benchmarks/ingest_load.py) ---
+    load = r.get("load", {})
+    if load:
+        idle = load.get("idle", {}).get("ask_ms", {})
+        add("ask p50 / p95 idle (ms)", idle.get("p50"), target=f"p95 {idle.get('p95', 0):.0f}")
+        for setting in ("inline", "background"):
+            got = load.get(setting, {})
+            if not got:
+                continue
+            ask = got.get("ask_ms", {})
+            add(
+                f"ask p95 during a {load.get('doc_mb')} MB ingest, {setting} (ms)",
+                ask.get("p95"),
+                target=_met(got.get("p95_vs_idle"), 3, "<= 3x idle")
+                + f" ({got.get('p95_vs_idle')}x; p50 {ask.get('p50', 0):.0f})",
+                fmt="{:.0f}",
+            )
+            add(f"  ingest throughput, {setting} (chunks/s)", got.get("chunks_per_s"), fmt="{:.2f}")
+
     # --- scale ---
     for s in r.get("scale", []):
         b, q = s["build"], s["query"]

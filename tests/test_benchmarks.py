@@ -72,6 +72,7 @@ def test_bench_runs_every_section_at_a_tiny_size(tmp_path):
     main(
         [
             *("--docs", str(docs), "--sizes", "200", "--runs", "1", "--limit", "3"),
+            *("--load-mb", "0.005"),
             *("--out", str(out), "--work", str(tmp_path / "work")),
         ]
     )
@@ -96,3 +97,8 @@ def test_bench_runs_every_section_at_a_tiny_size(tmp_path):
     assert {"bm25_rebuild_after_add_s", "query_ms"} <= set(size["build"])
     assert {"bm25_load_s", "peak_rss_mb", "query_ms"} <= set(size["query"])
     assert r["table"]
+    load = r["load"]
+    for setting in ("inline", "background"):
+        assert {"ingest_s", "chunks", "chunks_per_s", "ask_ms", "p95_vs_idle"} <= set(load[setting])
+    assert load["background"]["status"] == ["added"]
+    assert {"p50", "p95", "n"} <= set(load["idle"]["ask_ms"])

@@ -265,7 +265,9 @@ def test_upload_and_delete_a_document(page, tmp_path):
     page.locator("#kb-upload input[type=file]").set_input_files(str(doc))
     page.wait_for_timeout(500)
     page.click("#kb-add")
-    expect(page.locator("#kb-message textarea")).to_have_value("已加入 lunar-plan.md（1 个段落）。")
+    expect(page.locator("#kb-message textarea")).to_have_value(re.compile("后台导入 1 个文件"))
+    expect(page.locator("#kb-progress")).to_contain_text("已加入", timeout=60_000)
+    expect(page.locator("#kb-progress .job-fill")).to_have_attribute("style", "width:100%")
     expect(page.locator("#kb-table")).to_contain_text("lunar-plan.md")
     expect(page.locator("#status")).to_contain_text(f"{docs + 1} 篇文档")
 
@@ -273,6 +275,12 @@ def test_upload_and_delete_a_document(page, tmp_path):
     page.locator("#kb-pick input").fill("lunar-plan.md")
     page.get_by_role("option", name="lunar-plan.md").click()
     page.click("#kb-delete")
+    expect(page.locator("#confirm")).to_contain_text("确定从知识库 default 中删除 lunar-plan.md")
+    page.click("#confirm-no")
+    expect(page.locator("#confirm")).to_be_hidden()
+    expect(page.locator("#kb-table")).to_contain_text("lunar-plan.md")  # cancelled: still there
+    page.click("#kb-delete")
+    page.click("#confirm-yes")
     expect(page.locator("#kb-message textarea")).to_have_value("已删除 lunar-plan.md。")
     expect(page.locator("#kb-table")).not_to_contain_text("lunar-plan.md")
 
@@ -293,8 +301,8 @@ def test_upload_name_cannot_leave_the_data_directory(page, served):
     )
     page.wait_for_timeout(500)
     page.click("#kb-add")
-    message = page.locator("#kb-message textarea")
-    expect(message).to_have_value(re.compile("已加入 escape-plan.txt"), timeout=60_000)
+    expect(page.locator("#kb-progress")).to_contain_text("escape-plan.txt", timeout=60_000)
+    expect(page.locator("#kb-progress")).to_contain_text("已加入", timeout=60_000)
     assert list(data.parent.rglob("escape-plan.txt")) == [data / "uploads" / "escape-plan.txt"]
     assert not (data.parent.parent / "escape-plan.txt").exists()
 

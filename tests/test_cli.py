@@ -122,3 +122,56 @@ def test_index_mismatch_is_one_line(run, tmp_path, monkeypatch):
     result = run("sources")
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "reindex" in result.stderr
+
+
+SEED_001 = "001_301b4a4d940d85af.txt"
+
+
+def test_knowledge_base_answers_from_its_own_documents_alone(run, seeded_settings):
+    from conftest import SEEDS
+
+    assert run("kb", "create", "test").exit_code == 0
+    result = run("ingest", "--kb", "test", str(SEEDS / SEED_001))
+    assert result.exit_code == 0, result.stderr
+    listed = run("sources", "--kb", "test").stdout.strip().splitlines()
+    assert [line.split("\t")[0] for line in listed] == [SEED_001]
+    data = json.loads(run("ask", "--kb", "test", "--json", "姑苏区抢抓什么战略机遇？").stdout)
+    assert not data["refused"] and "人工智能" in data["answer"]
+    assert {r["source"] for r in data["retrieved"]} == {SEED_001}
+    # a question only another seed answers is refused in `test`, answered in `default`
+    data = json.loads(run("ask", "--kb", "test", "--json", Q).stdout)
+    assert data["refused"]
+    assert "400张" in json.loads(run("ask", "--json", Q).stdout)["answer"]
+    assert len(run("sources").stdout.strip().splitlines()) == 5  # default untouched
+    kb_list = run("kb", "list").stdout
+    assert "test\t1 documents" in kb_list and "default\t5 documents" in kb_list
+
+
+def test_knowledge_base_rename_delete_and_errors(run, seeded_settings):
+    assert run("kb", "create", "财务").exit_code == 0
+    assert run("kb", "create", "财务").exit_code == 1  # exists
+    assert run("kb", "rename", "财务", "finance").exit_code == 0
+    assert "finance\t0 documents" in run("kb", "list").stdout
+    result = CliRunner().invoke(app, ["ask", "--kb", "nope", "问题"])
+    assert result.exit_code == 1 and "assistant kb create nope" in result.stderr
+    result = CliRunner().invoke(app, ["kb", "create", "a/b"])
+    assert result.exit_code == 1 and "not allowed" in result.stderr
+    assert run("kb", "delete", "finance", "--yes").exit_code == 0
+    assert "finance" not in run("kb", "list").stdout
+    assert CliRunner().invoke(app, ["kb", "delete", "default", "--yes"]).exit_code == 1
+
+
+def test_pdf_citations_carry_their_page(run, seeded_settings, tmp_path):
+    from fakes.pdf import AURORA, make_pdf
+
+    pdf = tmp_path / "aurora.pdf"
+    pdf.write_bytes(make_pdf(AURORA))
+    assert run("ingest", str(pdf)).exit_code == 0
+    data = json.loads(
+        run("ask", "--json", "How many researchers will the Aurora station house?").stdout
+    )
+    assert not data["refused"]
+    cited = {c["page"] for c in data["citations"] if "42 researchers" in c["quote"]}
+    assert cited == {2}
+    data = json.loads(run("ask", "--json", Q).stdout)
+    assert data["citations"] and all(c["page"] is None for c in data["citations"])

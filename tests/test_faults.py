@@ -218,7 +218,9 @@ def test_credentials_in_the_base_url_reach_no_page_export_or_log(
     install_log_filter(settings)
     ui = ChatUI(Assistant.from_settings(settings), settings)
     with caplog.at_level(logging.WARNING):
-        *_, (history, _, answers) = ui.respond("瑞金医院金山院区一期规划多少张床位？", [], "zh", [])
+        *_, (history, _, answers, _) = ui.respond(
+            "瑞金医院金山院区一期规划多少张床位？", [], "zh", []
+        )
     export = Path(ui.export(answers, "zh")).read_text(encoding="utf-8")
     shown = history[-1]["content"] + export + caplog.text + str(answers)
     assert "大模型调用失败" in history[-1]["content"]  # the notice is there, redacted
@@ -284,9 +286,9 @@ def test_failed_turns_do_not_feed_the_next_follow_up(planted, monkeypatch):
         return real_stream(question, history)
 
     monkeypatch.setattr(planted, "stream", flaky)
-    *_, (history, _, answers) = ui.respond(QUESTION, [], "zh", [])
-    *_, (history, _, answers) = ui.respond("会失败的问题", history, "zh", answers)
-    *_, (history, _, answers) = ui.respond("那二期呢？", history, "zh", answers)
+    *_, (history, _, turns, _) = ui.respond(QUESTION, [], "zh", [])
+    *_, (history, _, turns, _) = ui.respond("会失败的问题", history, "zh", turns)
+    *_, (history, _, turns, _) = ui.respond("那二期呢？", history, "zh", turns)
     assert seen[-1] == [QUESTION]
     assert user_questions(history) == [QUESTION, "那二期呢？"]
 
@@ -295,10 +297,10 @@ def test_exports_leave_no_temporary_folders(planted):
     from assistant.ui.handlers import ChatUI
 
     ui = ChatUI(planted, planted.settings)
-    *_, (_, _, answers) = ui.respond(QUESTION, [], "zh", [])
+    *_, (_, _, turns, _) = ui.respond(QUESTION, [], "zh", [])
     tmp = Path(tempfile.gettempdir())
     before = set(tmp.glob("assistant-export*"))
-    paths = {ui.export(answers, "zh") for _ in range(5)}
+    paths = {ui.export(turns, "zh") for _ in range(5)}
     after = set(tmp.glob("assistant-export*"))
     assert len(paths) == 5 and len({Path(p).parent for p in paths}) == 1
     assert after - before <= {Path(next(iter(paths))).parent}  # one folder, made once
@@ -354,7 +356,7 @@ def test_losing_the_chroma_server_is_a_clear_error_and_recovers(tmp_path, monkey
         assert str(lost.value) == (
             f"cannot reach the Chroma server at 127.0.0.1:{port}: start it or unset CHROMA_HOST"
         )
-        *_, (history, _, _) = ChatUI(bot, settings).respond(QUESTION, [], "en", [])
+        *_, (history, _, _, _) = ChatUI(bot, settings).respond(QUESTION, [], "en", [])
         assert "cannot reach the Chroma server" in history[-1]["content"]
         proc = _start_chroma(tmp_path / "db", port)
         assert "400" in bot.ask(QUESTION).answer  # the same Assistant, no restart

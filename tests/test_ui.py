@@ -21,10 +21,15 @@ def ui(seeded_assistant, seeded_settings):
     return ChatUI(seeded_assistant, seeded_settings)
 
 
-def ask(ui, question, history=None, lang="zh", answers=None):
-    steps = list(ui.respond(question, history or [], lang, answers or []))
-    history, box, answers = steps[-1]
-    return steps, history, answers
+def ask(ui, question, history=None, lang="zh", answers=None, owner=""):
+    """Ask through the handler; returns (steps, Chatbot messages, turns)."""
+    steps = list(ui.respond(question, history or [], lang, answers or [], owner=owner))
+    history, box, turns, conv_id = steps[-1]
+    return steps, history, turns
+
+
+def answers_of(turns):
+    return [t.get("answer") for t in turns]
 
 
 def test_answer_shows_markers_sources_and_highlighted_quote(ui):
@@ -39,7 +44,7 @@ def test_answer_shows_markers_sources_and_highlighted_quote(ui):
     assert any("400张" in m.split("</mark>")[0] for m in marks)
     assert "\n" not in html  # a newline would end the Markdown HTML block
     assert history[0] == {"role": "user", "content": QUESTION}
-    assert len(answers) == 1 and answers[0]["citations"][0]["source"] == SEED
+    assert len(answers) == 1 and answers[0]["answer"]["citations"][0]["source"] == SEED
 
 
 def test_refusal_is_styled_differently_and_names_what_the_sources_cover(ui):
@@ -47,7 +52,7 @@ def test_refusal_is_styled_differently_and_names_what_the_sources_cover(ui):
     html = history[-1]["content"]
     assert 'class="ans ans-refused"' in html and "ans-sources" not in html
     assert "资料中没有" in html and "《" in html  # says what the closest sources are about
-    assert answers[0]["refused"] is True
+    assert answers[0]["answer"]["refused"] is True
 
 
 def test_follow_up_shows_standalone_question_and_reads_browser_history(ui):
@@ -57,7 +62,8 @@ def test_follow_up_shows_standalone_question_and_reads_browser_history(ui):
         {"role": "assistant", "content": [{"type": "text", "text": "一期规划床位400张[1]"}]},
     ]
     assert user_questions(browser_history) == [QUESTION]
-    _, history, _ = ask(ui, "它什么时候投入运营？", browser_history)
+    _, _, turns = ask(ui, QUESTION)
+    _, history, _ = ask(ui, "它什么时候投入运营？", answers=turns)
     html = history[-1]["content"]
     assert "ans-standalone" in html and QUESTION.rstrip("？") in html
     assert "2026" in html
@@ -86,7 +92,7 @@ def test_markup_in_a_question_and_a_document_is_escaped(ui, tmp_path):
 
 def test_open_document_highlights_the_cited_passage(ui):
     _, _, answers = ask(ui, QUESTION)
-    c = Citation.model_validate(answers[0]["citations"][0])
+    c = Citation.model_validate(answers[0]["answer"]["citations"][0])
     req = {
         "source": c.source,
         "start": c.doc_start + c.start,
@@ -185,6 +191,7 @@ def test_feedback_line_in_the_eval_dataset_format(ui):
     _, history, answers = ask(ui, "它什么时候投入运营？", history, answers=answers)
     record = ui.record_feedback(history, answers, index=3, liked=True)
     lines = (ui.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
     saved = json.loads(lines[-1])
     assert saved == record
     assert set(saved) >= {
@@ -208,6 +215,16 @@ def test_feedback_line_in_the_eval_dataset_format(ui):
     assert down["question"] == QUESTION and down["history"] == [] and down["reference_answer"] == ""
     assert down["tags"] == ["feedback", "down"]
     assert ui.record_feedback([], [], index=0, liked=True) is None
+    # changing a vote replaces its line; taking it back removes the line
+    again = ui.record_feedback(history, answers, index=3, liked=False)
+    lines = (ui.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and again["id"] == record["id"]
+    assert {json.loads(x)["id"]: json.loads(x)["verdict"] for x in lines}[record["id"]] == "down"
+    ui.record_feedback(history, answers, index=3, liked=None)
+    lines = (ui.settings.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["id"] for x in lines] == [down["id"]]
+    # a Chatbot out of step with the turns (e.g. cleared by its trash icon) records nothing
+    assert ui.record_feedback(history[2:], answers, index=1, liked=True) is None
 
 
 def test_markdown_export_has_the_citations(ui):
@@ -288,7 +305,8 @@ def test_answer_errors_become_a_message(ui, monkeypatch):
 
     monkeypatch.setattr(ui.assistant, "stream", broken)
     _, history, answers = ask(ui, "任何问题")
-    assert "ans-error" in history[-1]["content"] and answers == [None]
+    assert "ans-error" in history[-1]["content"]
+    assert answers == [{"question": "任何问题", "error": "the index holds no documents"}]
     assert list(ui.respond("   ", [], "zh", []))[-1][0] == []
 
 
@@ -312,4 +330,104 @@ def test_build_app_without_a_server(seeded_assistant, seeded_settings):
     assert len(chat) == 3  # Enter, the send button, an example question
     assert {fn.concurrency_limit for fn in chat} == {3}  # UI_CONCURRENCY answers at once
     kb = [fn for fn in app.fns.values() if fn.concurrency_id == "kb"]
-    assert len(kb) == 3 and {fn.concurrency_limit for fn in kb} == {1}
+    assert len(kb) == 5 and {fn.concurrency_limit for fn in kb} == {1}
+
+
+def test_conversation_is_saved_per_owner_and_restored_in_another_language(ui):
+    _, _, turns = ask(ui, QUESTION, owner="browser:a")
+    steps = list(
+        ui.respond("它什么时候投入运营？", [], "zh", turns, steps_cid(ui), owner="browser:a")
+    )
+    cid = steps[-1][3]
+    messages, restored, restored_id, kb = ui.restore("browser:a", cid, "en")
+    assert restored_id == cid and kb == "default" and len(restored) == 2
+    assert "Sources" in messages[1]["content"] and "出处" not in messages[1]["content"]
+    assert ui.restore("browser:b", cid, "zh") == ([], [], "", "default")
+    assert [c[1] for c in ui.conversation_choices("browser:a", "zh")] == [cid]
+    assert QUESTION[:10] in ui.conversation_choices("browser:a", "zh")[0][0]
+    assert ui.conversation_choices("browser:b", "zh") == []
+
+
+def steps_cid(ui):
+    """The id of browser:a's only conversation."""
+    return ui.conversations.list("browser:a")[0].id
+
+
+def test_knowledge_bases_in_the_ui_answer_from_their_own_documents(ui, tmp_path):
+    message, made = ui.create_kb("火星", "zh")
+    assert made == "火星" and "火星" in message
+    doc = tmp_path / "mars.txt"
+    doc.write_text(
+        "火星基地说明。\n\n火星基地将建设1200个舱位，预计2030年完工。\n", encoding="utf-8"
+    )
+    ok, message = ui.add_upload(doc, doc.name, "zh", kb="火星")
+    assert ok, message
+    assert ui.source_names("火星") == ["mars.txt"] and "mars.txt" not in ui.source_names()
+    assert (ui.uploads_dir("火星") / "mars.txt").is_file()
+    question = "火星基地预计哪一年完工？"
+    steps = list(ui.respond(question, [], "zh", [], kb="火星"))
+    assert "2030" in steps[-1][2][0]["answer"]["answer"]
+    steps = list(ui.respond(question, [], "zh", [], kb="default"))
+    assert steps[-1][2][0]["answer"]["refused"]
+    assert ("火星 (1)", "火星") in ui.kb_choices()
+    message, renamed = ui.rename_kb("火星", "mars", "en")
+    assert renamed == "mars" and ui.source_names("mars") == ["mars.txt"]
+    message, ok = ui.delete_kb("mars", "en")
+    assert ok and "1 documents" in message and [c[1] for c in ui.kb_choices()] == ["default"]
+
+
+def test_background_upload_reports_progress_and_keeps_answering(ui, tmp_path):
+    import time
+
+    doc = tmp_path / "mars.txt"
+    doc.write_text(
+        "火星基地说明。\n\n火星基地将建设1200个舱位，预计2030年完工。\n", encoding="utf-8"
+    )
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    ui.separate_process = False  # the child process is exercised by the benchmark
+    message = ui.start_upload([str(doc), str(bad)], "en")
+    assert "Ingesting 1 files" in message and "bad.txt" in message
+    for _ in range(600):
+        progress = ui.progress(None)
+        if progress and progress.phase == "done":
+            break
+        time.sleep(0.05)
+    assert progress.phase == "done" and progress.fraction == 1.0
+    assert [(f.name, f.status) for f in progress.files] == [("mars.txt", "added")]
+    assert progress.files[0].chunks >= 1 and progress.files[0].embedded == progress.files[0].chunks
+    assert "mars.txt" in ui.source_names()
+    assert not list((ui.settings.uploads_dir / ".staging").glob("*/mars.txt"))
+
+
+def test_markdown_document_view_is_rendered_and_sanitised():
+    from assistant.ui.render import render_document
+
+    text = (
+        "# 火星计划\n\n火星基地将建设**1200**个舱位。<script>x</script>[link](javascript:alert(1))"
+    )
+    at = text.index("1200")
+    html = render_document("火星计划", "plan.md", text, at, at + 4, (0, len(text)), "zh", page=None)
+    assert '<h1><span class="doc-chunk">火星计划' in html
+    assert '<strong><mark id="doc-hl" class="doc-hl">1200</mark></strong>' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
+    plain = render_document("T", "a.txt", "# 不渲染", 2, 4, None, "en", page=3)
+    assert "<h1>" not in plain and "p. 3" in plain
+
+
+def test_library_debug_lines_stay_out_of_the_server_log():
+    import logging
+
+    from assistant.ui.app import configure_logging
+
+    configure_logging("WARNING")
+    try:
+        debug = logging.LogRecord("bm25s", logging.DEBUG, __file__, 1, "noise", None, None)
+        warning = logging.LogRecord("bm25s", logging.WARNING, __file__, 1, "kept", None, None)
+        assert not logging.getLogger("bm25s").filter(debug)
+        assert logging.getLogger("bm25s").filter(warning)
+        assert not logging.getLogger("jieba").filter(
+            logging.LogRecord("jieba", logging.DEBUG, __file__, 1, "Building prefix", None, None)
+        )
+    finally:
+        configure_logging("DEBUG")  # leave the filters open for the other tests

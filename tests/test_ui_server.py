@@ -89,14 +89,16 @@ def test_chat_through_gradio_client(server):
 
     url, app = server
     client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-    history, box = client.predict(QUESTION, [], "zh", api_name="/chat")
+    history, box = client.predict(QUESTION, [], "zh", "default", {}, api_name="/chat")
     assert box == ""
     html = message_text(history[-1])  # content comes back as [{"type": "text", "text": ...}]
     assert "400张" in html and SEED in html and '<mark class="quote">' in html
-    follow, _ = client.predict("它什么时候投入运营？", history, "zh", api_name="/chat")
+    follow, _ = client.predict(
+        "它什么时候投入运营？", history, "zh", "default", {}, api_name="/chat"
+    )
     assert len(follow) == 4 and "ans-standalone" in message_text(follow[-1])
     doc = client.predict(
-        json.dumps({"source": SEED, "start": 10, "end": 20}), "en", api_name="/document"
+        json.dumps({"source": SEED, "start": 10, "end": 20}), "en", "default", api_name="/document"
     )
     assert 'id="doc-hl"' in doc
 
@@ -121,7 +123,7 @@ def test_api_key_never_reaches_the_page_or_the_logs(seeded_dir, tmp_path, openai
     with running_app(settings) as (url, _):
         seen = [_get(url), _get(f"{url}config"), _get(f"{url}gradio_api/info")]
         client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-        history, _ = client.predict(QUESTION, [], "zh", api_name="/chat")
+        history, _ = client.predict(QUESTION, [], "zh", "default", {}, api_name="/chat")
     answer = message_text(history[-1])
     assert "大模型调用失败" in answer and "HTTP 500" in answer and "400张" in answer
     assert "fake-model" in seen[1]  # the status line names the model
@@ -171,8 +173,8 @@ def test_two_people_chat_at_once(seeded_dir, tmp_path):
             for _ in range(2)
         ]
         jobs = [
-            clients[0].submit(QUESTION, [], "zh", api_name="/chat"),
-            clients[1].submit("火星上有多少人居住？", [], "zh", api_name="/chat"),
+            clients[0].submit(QUESTION, [], "zh", "default", {}, api_name="/chat"),
+            clients[1].submit("火星上有多少人居住？", [], "zh", "default", {}, api_name="/chat"),
         ]
         (beds, _), (mars, _) = (job.result(timeout=120) for job in jobs)
     assert len(beds) == 2 and "400张" in message_text(beds[-1])

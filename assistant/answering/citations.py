@@ -154,4 +154,5 @@ def _citation(n: int, hit: Retrieved, start: int, end: int, ok: bool) -> Citatio
         end=end,
         doc_start=hit.chunk.start,
         supported=ok,
+        page=hit.chunk.page_at(start),
     )

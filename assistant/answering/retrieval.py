@@ -65,7 +65,7 @@ class HybridSearch:
                     fingerprint = self.store.fingerprint(manifest)
                     if self._bm25 is None or fingerprint != self._fingerprint:
                         self._bm25 = load_or_build(
-                            self.settings.cache_dir,
+                            self.settings.kb_cache_dir,
                             fingerprint,
                             lambda: self.store.iter_chunks(manifest),
                         )

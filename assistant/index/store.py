@@ -115,7 +115,7 @@ class Store:
         self.client = client or make_client(settings)
         self.embeddings = embeddings
         self.model_id = model_id
-        name = settings.chroma.collection
+        name = settings.collection
         # The collection as `langchain-chroma` would create it, without importing it: the
         # query path needs only Chroma itself (see `vectors` for the LangChain view).
         self.chunks = self.client.get_or_create_collection(

@@ -158,12 +158,21 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     return kept
 
 
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+
+
 def _title(lines: list[str], source: str) -> str:
     """The first real line. A document that opens with a sentence instead of a title gets
     that sentence's first clause ("党的二十届三中全会指出…"), not the whole sentence."""
     if not lines:
         return source
-    title = lines[0].strip(" -—")
+    if source.lower().endswith((".md", ".markdown")):
+        # A Markdown document's title is its first heading, without the #s around it.
+        for line in lines:
+            heading = _MD_HEADING.match(line)
+            if heading and heading.group(1).strip():
+                return _title([heading.group(1).strip()], source="")
+    title = _MD_HEADING.sub(r"\1", lines[0]).strip(" -—")
     if len(title) > 30 and title.endswith(("。", ".", "!", "?", "”")):
         clause = re.split(r"[,，:：;；。]", title, maxsplit=1)[0]
         return clause[:40] + "…"

@@ -184,6 +184,11 @@ def html_to_text(html: str) -> str:
 
 
 def _pdf_text(data: bytes) -> str:
+    return "\n\n".join(pdf_pages(data))
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF, in order (`IngestError` when it cannot be read)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -191,7 +196,6 @@ def _pdf_text(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise IngestError("the PDF is encrypted; save an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        return [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError) as exc:
         raise IngestError(f"cannot parse the PDF: {exc}") from exc
-    return "\n\n".join(pages)

@@ -23,6 +23,7 @@ from assistant.ingest import identity
 from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.cleaning import clean_document
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_bytes, read_file
+from assistant.ingest.pages import add_pages
 from assistant.settings import Settings
 from assistant.text.instructions import instruction_spans
 
@@ -118,6 +119,7 @@ def _ingest_file(
         if not doc.text.strip():
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
+        add_pages(chunks, path.suffix.lower(), data, doc.text)
     except IngestError as exc:
         result.reason = str(exc)
         return result

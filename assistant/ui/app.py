@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -21,9 +24,17 @@ import gradio as gr  # noqa: E402
 from assistant.login import login_parts  # noqa: E402
 from assistant.redact import install_log_filter  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.ui.handlers import ChatUI, parse_users  # noqa: E402
-from assistant.ui.i18n import EXAMPLES, LANGUAGES, t  # noqa: E402
-from assistant.ui.render import CSS, HEAD, SCROLL_JS, render_doc_message  # noqa: E402
+from assistant.ui.handlers import ChatUI, Message, Turn, parse_users, render_turns  # noqa: E402
+from assistant.ui.i18n import LANGUAGES, t  # noqa: E402
+from assistant.ui.kb_events import wire_knowledge  # noqa: E402
+from assistant.ui.layout import build_layout, conflict_choices, header_text  # noqa: E402
+from assistant.ui.render import (  # noqa: E402
+    CSS,
+    HEAD,
+    SCROLL_JS,
+    render_doc_message,
+    upload_guard,
+)
 
 CJK_FONTS = [
     "Noto Sans CJK SC",
@@ -38,279 +49,288 @@ CJK_FONTS = [
 ]
 
 
-def _header(lang: str) -> str:
-    return f"## {t(lang, 'title')}\n{t(lang, 'subtitle')}"
+if TYPE_CHECKING:
+    from assistant.answering.chain import Assistant
+
+Browser = dict[str, Any]  # what gr.BrowserState keeps: client id, open conversation, language
 
 
-def build_app(assistant, settings: Settings):
+def browser_secret(settings: Settings) -> str:
+    """The key that encrypts what the app keeps in a browser's localStorage (made once)."""
+    path = settings.data_dir / "ui-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def owner_of(request: gr.Request | None, browser: Browser | None) -> str:
+    """Whose conversations these are: the login name, else this browser's random id."""
+    username = getattr(request, "username", None) if request is not None else None
+    if username:
+        return f"user:{username}"
+    client = (browser or {}).get("client") or ""
+    return f"browser:{client}" if client else ""
+
+
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Blocks of the chat and the knowledge base panel (launch them with `serve`)."""
     ui = ChatUI(assistant, settings)
     lang0 = settings.ui.language
     limit = settings.ui.concurrency
     with gr.Blocks(title=t(lang0, "title"), analytics_enabled=False, fill_width=True) as app:
         app.chat_ui = ui  # for tests and embedding
-        with gr.Row(equal_height=True):
-            header = gr.Markdown(_header(lang0))
-            lang = gr.Radio(
-                [(v, k) for k, v in LANGUAGES.items()],
-                value=lang0,
-                label=t(lang0, "language"),
-                scale=0,
-                min_width=200,
-            )
-        status = gr.HTML(ui.status(lang0), elem_id="status")
-        answers = gr.State([])
-        with gr.Tabs():
-            with gr.Tab(t(lang0, "tab_chat"), id="chat") as chat_tab, gr.Row():
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(
-                        label=t(lang0, "chatbot"),
-                        elem_id="chatbot",
-                        height=560,
-                        sanitize_html=True,
-                        render_markdown=True,
-                        latex_delimiters=[],
-                        feedback_options=("Like", "Dislike"),
-                        buttons=["copy"],
-                    )
-                    with gr.Row():
-                        textbox = gr.Textbox(
-                            placeholder=t(lang0, "placeholder"),
-                            show_label=False,
-                            lines=1,
-                            max_lines=6,
-                            scale=5,
-                            elem_id="question",
-                            max_length=settings.answer.max_question_chars,
-                        )
-                        send = gr.Button(
-                            t(lang0, "send"),
-                            variant="primary",
-                            scale=1,
-                            min_width=80,
-                            elem_id="send",
-                        )
-                    examples = gr.Dataset(
-                        components=[textbox],
-                        samples=[[q] for q in EXAMPLES],
-                        label=t(lang0, "examples"),
-                        elem_id="examples",
-                    )
-                    with gr.Row():
-                        clear = gr.Button(t(lang0, "clear"), size="sm")
-                        export = gr.Button(t(lang0, "export"), size="sm", elem_id="export")
-                    export_file = gr.File(
-                        label=t(lang0, "export_file"),
-                        visible=False,
-                        interactive=False,
-                        elem_id="export-file",
-                    )
-                with gr.Column(scale=2):
-                    doc_view = gr.HTML(
-                        render_doc_message(t(lang0, "doc_empty")),
-                        elem_id="doc-view",
-                        max_height=640,
-                        label=t(lang0, "doc_view"),
-                    )
-                    doc_request = gr.Textbox(elem_id="doc-request", visible="hidden")
-                    doc_open = gr.Button("open", elem_id="doc-open", visible="hidden")
-            with gr.Tab(t(lang0, "tab_kb"), id="kb", elem_id="kb-tab") as kb_tab:
-                kb_table = gr.HTML(ui.kb_table(lang0), elem_id="kb-table")
-                kb_message = gr.Textbox(
-                    label=t(lang0, "kb_message"),
-                    show_label=False,
-                    interactive=False,
-                    elem_id="kb-message",
-                    lines=2,
-                )
-                upload_files = gr.File(
-                    label=t(lang0, "kb_upload", mb=settings.ui.max_upload_mb),
-                    file_count="multiple",
-                    file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".pdf"],
-                    type="filepath",
-                    elem_id="kb-upload",
-                )
-                on_conflict = gr.Radio(
-                    [
-                        (t(lang0, f"kb_conflict_{k}"), v)
-                        for k, v in (
-                            ("ask", "ask"),
-                            ("replace", "replace"),
-                            ("keep", "keep_both"),
-                            ("cancel", "cancel"),
-                        )
-                    ],
-                    value="ask",
-                    label=t(lang0, "kb_conflict"),
-                    elem_id="kb-conflict",
-                )
-                with gr.Row():
-                    upload_btn = gr.Button(
-                        t(lang0, "kb_upload_btn"), variant="primary", elem_id="kb-add"
-                    )
-                    reindex_btn = gr.Button(t(lang0, "kb_reindex_btn"), elem_id="kb-reindex")
-                with gr.Row():
-                    delete_pick = gr.Dropdown(
-                        ui.source_names(),
-                        value=None,  # Gradio preselects the first choice otherwise: one click deletes it
-                        label=t(lang0, "kb_delete"),
-                        elem_id="kb-pick",
-                        scale=3,
-                    )
-                    delete_btn = gr.Button(
-                        t(lang0, "kb_delete_btn"), variant="stop", elem_id="kb-delete", scale=1
-                    )
+        c = build_layout(ui, settings, browser_secret(settings))
 
         # --- chat events --------------------------------------------------------------
+        def conv_radio(owner: str, lg: str, cid: str | None) -> gr.Radio:
+            choices = ui.conversation_choices(owner, lg) if owner else []
+            return gr.Radio(choices=choices, value=cid or None, label=t(lg, "conv_list"))
+
+        def chat_fn(
+            message: str,
+            history: list[Any],
+            lg: str,
+            tn: list[Turn],
+            cid: str,
+            kb: str,
+            br: Browser,
+            request: gr.Request,
+        ) -> Iterator[tuple[list[Message], str, list[Turn], str]]:
+            yield from ui.respond(message, history, lg, tn, cid, kb, owner_of(request, br))
+
+        def after_answer(cid: str, br: Browser, lg: str, request: gr.Request) -> Any:
+            br = {**(br or {}), "conversation": cid}
+            return br, conv_radio(owner_of(request, br), lg, cid)
+
         chat: dict[str, Any] = dict(
-            fn=ui.respond,
-            inputs=[textbox, chatbot, lang, answers],
-            outputs=[chatbot, textbox, answers],
+            fn=chat_fn,
+            inputs=[c.textbox, c.chatbot, c.lang, c.turns, c.conv_id, c.kb_select, c.browser],
+            outputs=[c.chatbot, c.textbox, c.turns, c.conv_id],
             concurrency_limit=limit,
             concurrency_id="chat",
             show_progress="hidden",
         )
-        textbox.submit(**chat, api_name="chat")
-        send.click(**chat, api_visibility="private")
-        examples.click(
-            lambda sample: sample[0], examples, textbox, api_visibility="private", queue=False
-        ).then(**chat, api_visibility="private")
-
-        def like(history, session_answers, lg, data: gr.LikeData):
-            index = data.index[0] if isinstance(data.index, list | tuple) else data.index
-            if data.liked in (True, False) and ui.record_feedback(
-                history, session_answers, int(index), data.liked
-            ):
-                gr.Info(t(lg, "feedback_saved"))
-
-        chatbot.like(like, [chatbot, answers, lang], None, api_visibility="private")
-        clear.click(
-            lambda lg: ([], [], render_doc_message(t(lg, "doc_empty")), gr.File(visible=False)),
-            lang,
-            [chatbot, answers, doc_view, export_file],
+        after: dict[str, Any] = dict(
+            fn=after_answer,
+            inputs=[c.conv_id, c.browser, c.lang],
+            outputs=[c.browser, c.conv_list],
             api_visibility="private",
             queue=False,
         )
+        c.textbox.submit(**chat, api_name="chat").then(**after)
+        c.send.click(**chat, api_visibility="private").then(**after)
+        c.examples.click(
+            lambda sample: sample[0], c.examples, c.textbox, api_visibility="private", queue=False
+        ).then(**chat, api_visibility="private").then(**after)
 
-        def do_export(session_answers, lg):
-            path = ui.export(session_answers, lg)
+        def like(
+            history: list[Any],
+            tn: list[Turn],
+            lg: str,
+            cid: str,
+            br: Browser,
+            data: gr.LikeData,
+            request: gr.Request,
+        ) -> None:
+            index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+            liked = data.liked if data.liked in (True, False) else None
+            record = ui.record_feedback(history, tn, int(index), liked, owner_of(request, br), cid)
+            if record is not None:
+                gr.Info(t(lg, "feedback_saved"))
+
+        c.chatbot.like(
+            like, [c.chatbot, c.turns, c.lang, c.conv_id, c.browser], None, api_visibility="private"
+        )
+
+        def new_chat(lg: str, br: Browser) -> list[Any]:
+            br = {**(br or {}), "conversation": ""}
+            empty_doc = render_doc_message(t(lg, "doc_empty"))
+            return [[], [], "", empty_doc, gr.File(visible=False), br, gr.Radio(value=None)]
+
+        new_outputs = [
+            c.chatbot,
+            c.turns,
+            c.conv_id,
+            c.doc_view,
+            c.export_file,
+            c.browser,
+            c.conv_list,
+        ]
+        c.clear.click(
+            new_chat, [c.lang, c.browser], new_outputs, api_visibility="private", queue=False
+        )
+        c.chatbot.clear(
+            new_chat, [c.lang, c.browser], new_outputs, api_visibility="private", queue=False
+        )
+
+        def open_conversation(cid: str, lg: str, br: Browser, request: gr.Request) -> Any:
+            messages, tn, cid, kb = ui.restore(owner_of(request, br), cid, lg)
+            br = {**(br or {}), "conversation": cid}
+            empty_doc = render_doc_message(t(lg, "doc_empty"))
+            return messages, tn, cid, gr.Dropdown(value=kb), br, empty_doc
+
+        c.conv_list.input(
+            open_conversation,
+            [c.conv_list, c.lang, c.browser],
+            [c.chatbot, c.turns, c.conv_id, c.kb_select, c.browser, c.doc_view],
+            api_visibility="private",
+        )
+
+        def rename_conversation(
+            cid: str, title: str, lg: str, br: Browser, request: gr.Request
+        ) -> Any:
+            owner = owner_of(request, br)
+            if cid and title.strip():
+                ui.conversations.rename(owner, cid, title)
+            return conv_radio(owner, lg, cid), ""
+
+        c.conv_rename.click(
+            rename_conversation,
+            [c.conv_id, c.conv_title, c.lang, c.browser],
+            [c.conv_list, c.conv_title],
+            api_visibility="private",
+        )
+
+        def delete_conversation(cid: str, lg: str, br: Browser, request: gr.Request) -> Any:
+            owner = owner_of(request, br)
+            if cid:
+                ui.conversations.delete(owner, cid)
+            out = list(new_chat(lg, br))
+            out[-1] = conv_radio(owner, lg, None)
+            return out
+
+        c.conv_delete.click(
+            delete_conversation,
+            [c.conv_id, c.lang, c.browser],
+            new_outputs,
+            api_visibility="private",
+        )
+
+        def do_export(tn: list[Turn], lg: str) -> gr.File:
+            path = ui.export(tn, lg)
             if path is None:
                 gr.Warning(t(lg, "export_empty"))
             return gr.File(value=path, visible=path is not None)
 
-        export.click(do_export, [answers, lang], export_file, api_name="export")
-        doc_open.click(
+        c.export.click(do_export, [c.turns, c.lang], c.export_file, api_name="export")
+        c.doc_open.click(
             ui.open_document,
-            [doc_request, lang],
-            doc_view,
+            [c.doc_request, c.lang, c.kb_select],
+            c.doc_view,
             api_name="document",
             show_progress="hidden",
         ).then(None, js=SCROLL_JS)
 
-        # --- knowledge base events ----------------------------------------------------
-        def refreshed(message, lg):
-            names = ui.source_names()
-            return (message, ui.kb_table(lg), gr.Dropdown(choices=names, value=None), ui.status(lg))
-
-        kb_outputs = [kb_message, kb_table, delete_pick, status]
-        upload_btn.click(
-            lambda files, lg, oc: (*refreshed(ui.upload(files, lg, oc), lg), None),
-            [upload_files, lang, on_conflict],
-            [*kb_outputs, upload_files],
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="upload",
-        )
-        delete_btn.click(
-            lambda src, lg: refreshed(ui.delete(src, lg), lg),
-            [delete_pick, lang],
-            kb_outputs,
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="delete",
-        )
-        reindex_btn.click(
-            lambda lg: refreshed(ui.reindex(lg), lg),
-            lang,
-            kb_outputs,
-            concurrency_limit=1,
-            concurrency_id="kb",
-            api_name="reindex",
-        )
+        kb_view, kb_outputs = wire_knowledge(ui, c, settings, owner_of)
 
         # --- language and page load ---------------------------------------------------
         empty_docs = {render_doc_message(t(code, "doc_empty")) for code in LANGUAGES}
+        labelled: list[tuple[Any, Any]] = [
+            (c.header, lambda lg: header_text(lg)),
+            (c.lang, lambda lg: gr.Radio(label=t(lg, "language"))),
+            (c.chat_tab, lambda lg: gr.update(label=t(lg, "tab_chat"))),
+            (c.kb_tab, lambda lg: gr.update(label=t(lg, "tab_kb"))),
+            (c.textbox, lambda lg: gr.Textbox(placeholder=t(lg, "placeholder"))),
+            (c.send, lambda lg: gr.Button(t(lg, "send"))),
+            (c.examples, lambda lg: gr.Dataset(label=t(lg, "examples"))),
+            (c.clear, lambda lg: gr.Button(t(lg, "clear"))),
+            (c.export, lambda lg: gr.Button(t(lg, "export"))),
+            (
+                c.upload_files,
+                lambda lg: gr.File(label=t(lg, "kb_upload", mb=settings.ui.max_upload_mb)),
+            ),
+            (c.upload_btn, lambda lg: gr.Button(t(lg, "kb_upload_btn"))),
+            (
+                c.on_conflict,
+                lambda lg: gr.Radio(choices=conflict_choices(lg), label=t(lg, "kb_conflict")),
+            ),
+            (c.reindex_btn, lambda lg: gr.Button(t(lg, "kb_reindex_btn"))),
+            (c.delete_btn, lambda lg: gr.Button(t(lg, "kb_delete_btn"))),
+            (c.export_file, lambda lg: gr.File(label=t(lg, "export_file"))),
+            (c.conv_title, lambda lg: gr.Textbox(placeholder=t(lg, "conv_rename_to"))),
+            (c.conv_rename, lambda lg: gr.Button(t(lg, "conv_rename"))),
+            (c.conv_delete, lambda lg: gr.Button(t(lg, "conv_delete"))),
+            (c.kbs_box, lambda lg: gr.Accordion(label=t(lg, "kbs_manage"))),
+            (c.kbs_name, lambda lg: gr.Textbox(label=t(lg, "kbs_new_name"))),
+            (c.kbs_create, lambda lg: gr.Button(t(lg, "kbs_create"))),
+            (c.kbs_rename, lambda lg: gr.Button(t(lg, "kbs_rename"))),
+            (c.kbs_delete, lambda lg: gr.Button(t(lg, "kbs_delete"))),
+            (c.confirm_yes, lambda lg: gr.Button(t(lg, "confirm"))),
+            (c.confirm_no, lambda lg: gr.Button(t(lg, "cancel"))),
+        ]
 
-        def relabel(lg, doc_html):
+        def relabel(
+            lg: str,
+            doc_html: str,
+            tn: list[Turn],
+            kb: str,
+            cid: str,
+            br: Browser,
+            request: gr.Request,
+        ) -> Any:
+            doc = render_doc_message(t(lg, "doc_empty")) if doc_html in empty_docs else doc_html
             return (
-                _header(lg),
-                ui.status(lg),
-                gr.Radio(label=t(lg, "language")),
-                gr.update(label=t(lg, "tab_chat")),
-                gr.update(label=t(lg, "tab_kb")),
-                gr.Chatbot(label=t(lg, "chatbot")),
-                gr.Textbox(placeholder=t(lg, "placeholder")),
-                gr.Button(t(lg, "send")),
-                gr.Dataset(label=t(lg, "examples")),
-                gr.Button(t(lg, "clear")),
-                gr.Button(t(lg, "export")),
-                ui.kb_table(lg),
-                gr.File(label=t(lg, "kb_upload", mb=settings.ui.max_upload_mb)),
-                gr.Button(t(lg, "kb_upload_btn")),
-                gr.Button(t(lg, "kb_reindex_btn")),
-                gr.Dropdown(label=t(lg, "kb_delete")),
-                gr.Button(t(lg, "kb_delete_btn")),
-                gr.Textbox(label=t(lg, "kb_message")),
-                gr.File(label=t(lg, "export_file")),
-                render_doc_message(t(lg, "doc_empty")) if doc_html in empty_docs else doc_html,
+                *(make(lg) for _, make in labelled),
+                *kb_view(kb, lg),
+                doc,
+                render_turns(tn or [], lg),
+                conv_radio(owner_of(request, br), lg, cid),
+                {**(br or {}), "lang": lg},
             )
 
         relabel_outputs = [
-            header,
-            status,
-            lang,
-            chat_tab,
-            kb_tab,
-            chatbot,
-            textbox,
-            send,
-            examples,
-            clear,
-            export,
-            kb_table,
-            upload_files,
-            upload_btn,
-            reindex_btn,
-            delete_pick,
-            delete_btn,
-            kb_message,
-            export_file,
-            doc_view,
+            *(c for c, _ in labelled),
+            *kb_outputs,
+            c.doc_view,
+            c.chatbot,
+            c.conv_list,
+            c.browser,
         ]
-        lang.change(
-            relabel, [lang, doc_view], relabel_outputs, api_visibility="private", queue=False
-        )
-        app.load(
-            lambda lg: (
-                ui.status(lg),
-                ui.kb_table(lg),
-                gr.Dropdown(choices=ui.source_names(), value=None),
-            ),
-            lang,
-            [status, kb_table, delete_pick],
+
+        c.lang.change(
+            relabel,
+            [c.lang, c.doc_view, c.turns, c.kb_select, c.conv_id, c.browser],
+            relabel_outputs,
             api_visibility="private",
             queue=False,
         )
-    return app
+
+        def on_load(br: Browser, lg: str, request: gr.Request) -> Any:
+            """Restore this browser's (or this user's) open conversation and language."""
+            br = dict(br or {})
+            if not br.get("client"):
+                br["client"] = uuid.uuid4().hex
+            lg = str(br["lang"]) if br.get("lang") in LANGUAGES else lg
+            owner = owner_of(request, br)
+            messages, tn, cid, kb = ui.restore(owner, br.get("conversation"), lg)
+            br["conversation"] = cid
+            return (br, lg, messages, tn, cid, conv_radio(owner, lg, cid), *kb_view(kb, lg, ""))
+
+        app.load(
+            on_load,
+            [c.browser, c.lang],
+            [c.browser, c.lang, c.chatbot, c.turns, c.conv_id, c.conv_list, *kb_outputs],
+            api_visibility="private",
+            queue=False,
+        )
+    return app  # type: ignore[no-any-return]  # gr.Blocks.__enter__ is untyped
 
 
-def theme():
+def theme() -> gr.themes.Base:
     return gr.themes.Soft(
         font=CJK_FONTS, font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"]
     )
 
 
-def serve(app, settings: Settings, host: str | None = None, port: int | None = None, **kwargs):
+def serve(
+    app: gr.Blocks,
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    **kwargs: Any,
+) -> Any:
     """Queue and launch a built app with its theme, CSS and head (Gradio 6 takes them here)."""
     app.queue(default_concurrency_limit=settings.ui.concurrency)
     auth, app_kwargs = login_parts(parse_users(settings.ui.users))  # throttled, routes closed
@@ -322,7 +342,14 @@ def serve(app, settings: Settings, host: str | None = None, port: int | None = N
         max_file_size=f"{settings.ui.max_upload_mb}mb",
         theme=theme(),
         css=CSS,
-        head=HEAD,
+        head=HEAD
+        + upload_guard(
+            settings.ui.max_upload_mb,
+            {
+                code: t(code, "kb_too_big_client", mb=settings.ui.max_upload_mb)
+                for code in LANGUAGES
+            },
+        ),
         footer_links=[],
         ssr_mode=False,
         mcp_server=False,
@@ -331,12 +358,43 @@ def serve(app, settings: Settings, host: str | None = None, port: int | None = N
     )
 
 
+NOISY_LOGGERS = ("bm25s", "jieba")  # set themselves to DEBUG when imported
+
+
+def configure_logging(level_name: str) -> None:
+    """The server log at ASSISTANT_LOG_LEVEL, with no library's DEBUG lines below it.
+
+    bm25s and jieba set their own loggers to DEBUG (jieba with its own handler), so the
+    root level alone lets their lines through: a filter on those loggers holds them back.
+    """
+    level = logging.getLevelName(level_name.upper())
+    level = level if isinstance(level, int) else logging.WARNING
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if getattr(f, "assistant_level", None) is not None]:
+            logger.removeFilter(old)
+        keep = _AtLeast(level)
+        logger.addFilter(keep)
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.assistant_level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.assistant_level
+
+
 def launch(host: str | None = None, port: int | None = None) -> None:
     """`assistant serve`: build the Assistant once, then serve the chat until interrupted."""
     from assistant.answering.chain import Assistant
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     install_log_filter(settings)  # no key or URL credential in any log line
     assistant = Assistant.from_settings(settings)
     serve(build_app(assistant, settings), settings, host, port)

@@ -1,25 +1,61 @@
 """HTML for the chat: answers with their sources, whole documents, the knowledge base.
 
-Everything that comes from a user or a document goes through `html.escape` here, so
-markup inside a question or a document is shown as text and never runs. The output
-has no raw newlines: the Chatbot renders Markdown, and a blank line would end the
-HTML block.
+The markup is in Jinja templates (`templates/`, autoescaped): everything that comes from
+a user or a document is escaped there, so markup inside a question or a document is
+shown as text and never runs. What is built here is only what templates do badly, each
+piece escaped before it becomes `Markup`: text painted character by character (quotes,
+[n] markers, the highlighted passage) and Markdown rendered by markdown-it. The output
+has no raw newlines: the Chatbot renders Markdown, and a blank line would end the HTML
+block.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
 from assistant.index.store import DocRecord
+from assistant.ingest.background import Progress
 from assistant.redact import redact
 from assistant.schema import Answer, Citation
 from assistant.ui.i18n import t
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,  # every value is escaped unless it is Markup made here
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["br"] = lambda text: Markup(esc(str(text)))
+    env.filters["when"] = lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    return env
+
+
+def _render(name: str, lang: str, **values: Any) -> str:
+    """A template of templates/, on one line (a raw newline would end the Chatbot's HTML)."""
+
+    def text(key: str, **kw: Any) -> str:
+        return t(lang, key, **kw)
+
+    out = _env().get_template(name).render(t=text, **values)
+    return _BETWEEN_TAGS.sub("><", out).strip()
 
 
 def esc(text: str) -> str:
@@ -40,28 +76,19 @@ def render_error(message: str, lang: str) -> str:
 
 def render_answer(answer: Answer, lang: str) -> str:
     """One answer: standalone question, notice, text with [n] markers, then its sources."""
-    parts = []
-    if answer.standalone_question.strip() != answer.question.strip():
-        parts.append(
-            f'<div class="ans-standalone">↪ {esc(t(lang, "standalone"))}'
-            f"<q>{esc(answer.standalone_question)}</q></div>"
-        )
-    if answer.notice:
-        parts.append(
-            f'<div class="ans-notice">⚠ {esc(t(lang, "notice"))}: {esc(redact(answer.notice))}</div>'
-        )
-    for warning in answer.warnings:
-        parts.append(f'<div class="ans-warn ans-warning">⚠ {esc(warning)}</div>')
-    if answer.refused:
-        parts.append(f'<div class="ans-refused-badge">∅ {esc(t(lang, "refused"))}</div>')
-        parts.append(f'<div class="ans-text">{esc(answer.answer)}</div>')
-        return f'<div class="ans ans-refused">{"".join(parts)}</div>'
-    parts.append(f'<div class="ans-text">{_answer_text(answer, lang)}</div>')
-    if answer.unsupported_claims:
-        parts.append(f'<div class="ans-warn">⚠ {esc(t(lang, "unsupported_note"))}</div>')
-    if answer.citations:
-        parts.append(render_sources(answer.citations, lang))
-    return f'<div class="ans">{"".join(parts)}</div>'
+    standalone = answer.standalone_question.strip() != answer.question.strip()
+    return _render(
+        "answer.html",
+        lang,
+        refused=answer.refused,
+        standalone=answer.standalone_question if standalone else "",
+        notice=redact(answer.notice or ""),
+        warnings=answer.warnings,
+        text=answer.answer,
+        body=Markup(_answer_text(answer, lang)) if not answer.refused else "",
+        unsupported=bool(answer.unsupported_claims),
+        sources=Markup(render_sources(answer.citations, lang)) if answer.citations else "",
+    )
 
 
 def _answer_text(answer: Answer, lang: str) -> str:
@@ -104,6 +131,7 @@ def render_sources(citations: list[Citation], lang: str) -> str:
         spans = [(c.start, c.end, "quote quote-unsupported") for c in group if not c.supported]
         spans += [(c.start, c.end, "quote") for c in group if c.supported]
         lo, hi = min(c.start for c in group), max(c.end for c in group)
+        # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
         target = urlencode(
             {
                 "source": first.source,
@@ -111,26 +139,25 @@ def render_sources(citations: list[Citation], lang: str) -> str:
                 "end": first.doc_start + hi,
                 "chunk_start": first.doc_start,
                 "chunk_end": first.doc_start + len(first.text),
+                **({"page": first.page} if first.page else {}),
             }
         )
-        # The Chatbot's sanitiser drops data-* attributes, so the link carries its target in the href.
-        link = f'<a class="src-link" href="#open?{esc(target)}">{esc(t(lang, "open_doc"))} ›</a>'
         supported = sum(c.supported for c in group)
         flag = ""
         if supported < len(group):
-            key = "unsupported" if supported == 0 else "partly_unsupported"
-            flag = f' <span class="flag">⚠ {esc(t(lang, key))}</span>'
+            flag = "unsupported" if supported == 0 else "partly_unsupported"
         items.append(
-            f'<div class="src"><div class="src-head"><span class="src-n">[{n}]</span> '
-            f'<span class="src-title">{esc(first.title)}</span> · '
-            f'<span class="src-file">{esc(first.source)}</span>{flag} {link}</div>'
-            f'<div class="src-text">{highlight(first.text, spans)}</div></div>'
+            {
+                "n": n,
+                "title": first.title,
+                "source": first.source,
+                "pages": ", ".join(str(p) for p in sorted({c.page for c in group if c.page})),
+                "flag": flag,
+                "target": target,
+                "text": Markup(highlight(first.text, spans)),
+            }
         )
-    count = len(by_n)
-    return (
-        f'<details class="ans-sources" open><summary>{esc(t(lang, "sources"))} ({count})</summary>'
-        f"{''.join(items)}</details>"
-    )
+    return _render("sources.html", lang, items=items)
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -162,27 +189,74 @@ def render_document(
     end: int,
     chunk: tuple[int, int] | None,
     lang: str,
+    page: int | None = None,
 ) -> str:
-    """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl)."""
+    """A whole cleaned document, the cited chunk shaded and the quote marked (id doc-hl).
+
+    Markdown documents are rendered (raw HTML in them escaped, links checked by
+    markdown-it); other text keeps its line breaks.
+    """
     n = len(text)
     start, end = max(0, min(start, n)), max(0, min(end, n))
     c0, c1 = chunk if chunk else (start, end)
     c0, c1 = max(0, min(c0, start)), min(n, max(c1, end))
-    body = (
-        esc(text[:c0])
-        + f'<span class="doc-chunk">{esc(text[c0:start])}'
-        + f'<mark id="doc-hl" class="doc-hl">{esc(text[start:end])}</mark>'
-        + f"{esc(text[end:c1])}</span>"
-        + esc(text[c1:])
-    )
-    return (
-        f'<div class="doc"><div class="doc-title">{esc(title or source)}</div>'
-        f'<div class="doc-file">{esc(source)}</div><div class="doc-body">{body}</div></div>'
+    if source.lower().endswith((".md", ".markdown")):
+        body = _markdown(
+            text, [(c0, _CHUNK_ON), (start, _MARK_ON), (end, _MARK_OFF), (c1, _CHUNK_OFF)]
+        )
+        kind = "doc-body doc-md"
+    else:
+        body = (
+            esc(text[:c0])
+            + f'<span class="doc-chunk">{esc(text[c0:start])}'
+            + f'<mark id="doc-hl" class="doc-hl">{esc(text[start:end])}</mark>'
+            + f"{esc(text[end:c1])}</span>"
+            + esc(text[c1:])
+        )
+        kind = "doc-body"
+    return _render(
+        "document.html",
+        lang,
+        title=title or source,
+        source=source,
+        page=page,
+        kind=kind,
+        body=Markup(body),
     )
 
 
 def render_warning(message: str) -> str:
+    """A warning above a document (e.g. it holds instruction-like sentences)."""
     return f'<div class="ans-warn doc-warning">⚠ {esc(message)}</div>'
+
+
+# Private-use characters stand for the highlight's tags while Markdown is rendered.
+_CHUNK_ON, _MARK_ON, _MARK_OFF, _CHUNK_OFF = "\ue000", "\ue001", "\ue002", "\ue003"
+_TAGS = {
+    _CHUNK_ON: '<span class="doc-chunk">',
+    _MARK_ON: '<mark id="doc-hl" class="doc-hl">',
+    _MARK_OFF: "</mark>",
+    _CHUNK_OFF: "</span>",
+}
+
+
+_BLOCK_MARKER = re.compile(r"#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*")
+
+
+def _markdown(text: str, marks: list[tuple[int, str]]) -> str:
+    from markdown_it import MarkdownIt
+
+    for ch in _TAGS:
+        text = text.replace(ch, "")
+    for offset, ch in sorted(marks, key=lambda m: m[0], reverse=True):
+        if offset == 0 or text[offset - 1] == "\n":  # after a line's block marker (# - 1. >)
+            block = _BLOCK_MARKER.match(text, offset)
+            offset = block.end() if block else offset
+        text = text[:offset] + ch + text[offset:]
+    html_out = MarkdownIt("commonmark", {"html": False}).render(text)
+    for ch, tag in _TAGS.items():
+        html_out = html_out.replace(ch, tag)
+    return str(html_out)
 
 
 def render_doc_message(message: str) -> str:
@@ -191,57 +265,50 @@ def render_doc_message(message: str) -> str:
 
 def render_status(mode: str, model: str | None, n_docs: int, lang: str) -> str:
     line = t(lang, "mode_llm", model=model or "") if mode == "llm" else t(lang, "mode_extractive")
-    return (
-        f'<div class="status status-{esc(mode)}"><span class="status-mode">● {esc(line)}</span>'
-        f' <span class="status-docs">{esc(t(lang, "docs_count", n=n_docs))}</span></div>'
-    )
+    return _render("status.html", lang, mode=mode, line=line, n_docs=n_docs)
 
 
 def render_kb(records: list[DocRecord], lang: str) -> str:
-    if not records:
-        return f'<div class="kb kb-empty">{esc(t(lang, "kb_empty"))}</div>'
-    head = "".join(
-        f"<th>{esc(t(lang, k))}</th>" for k in ("kb_title", "kb_file", "kb_chunks", "kb_when")
-    )
-    rows = "".join(
-        f"<tr><td>{esc(r.title)}</td><td><code>{esc(r.source)}</code></td><td>{r.chunks}</td>"
-        f"<td>{datetime.fromtimestamp(r.ingested_at).strftime('%Y-%m-%d %H:%M')}</td></tr>"
-        for r in records
-    )
-    return f'<table class="kb"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return _render("kb.html", lang, records=records)
 
 
-CSS = """
-:root, .gradio-container { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-  "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui, sans-serif; }
-.status { font-size: 0.9em; padding: 4px 8px; border-radius: 6px; background: var(--background-fill-secondary); }
-.status-llm .status-mode { color: #1d4ed8; } .status-extractive .status-mode { color: #047857; }
-.status-docs { margin-left: 1em; opacity: 0.75; }
-.ans-sources { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.3em; }
-.ans-sources summary { cursor: pointer; font-weight: 600; }
-.src { margin: 0.4em 0; padding: 0.4em 0.6em; border-left: 3px solid #93c5fd; background: var(--background-fill-secondary); border-radius: 4px; }
-.src-head { font-size: 0.9em; } .src-n { font-weight: 700; } .src-title { font-weight: 600; }
-.src-file { font-family: monospace; font-size: 0.85em; opacity: 0.8; }
-.src-link { margin-left: 0.5em; font-size: 0.85em; cursor: pointer; }
-.src-text { font-size: 0.9em; margin-top: 0.2em; line-height: 1.6; }
-mark.quote { background: #fde68a; color: inherit; padding: 0 1px; }
-mark.quote-unsupported { background: #fecaca; }
-sup.cite { color: #1d4ed8; font-weight: 600; }
-.claim-unsupported { text-decoration: underline wavy #dc2626; } .flag { color: #b91c1c; }
-.ans-standalone { font-size: 0.85em; opacity: 0.8; margin-bottom: 0.3em; }
-.ans-notice, .ans-warn { font-size: 0.85em; color: #92400e; background: #fef3c7; padding: 2px 6px; border-radius: 4px; margin: 0.3em 0; }
-.ans-refused { border: 1px dashed #9ca3af; background: #f3f4f6; color: #374151; padding: 0.5em 0.7em; border-radius: 6px; font-style: italic; }
-.ans-refused-badge { font-weight: 700; font-style: normal; color: #6b7280; }
-.ans-error { color: #b91c1c; }
-.ans-cursor { animation: blink 1s step-end infinite; } @keyframes blink { 50% { opacity: 0; } }
-#doc-view { overflow-y: auto; }
-.doc-title { font-weight: 700; font-size: 1.1em; } .doc-file { font-family: monospace; font-size: 0.85em; opacity: 0.7; }
-.doc-body { line-height: 1.8; margin-top: 0.5em; white-space: normal; }
-.doc-chunk { background: #e0f2fe; } mark.doc-hl { background: #fde047; color: inherit; scroll-margin: 40vh; }
-.doc-empty { opacity: 0.7; }
-table.kb { width: 100%; border-collapse: collapse; } table.kb th, table.kb td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; }
-#doc-request, #doc-open { display: none !important; }
-"""
+def _duration(seconds: float, lang: str) -> str:
+    seconds = max(0, int(round(seconds)))
+    minutes, secs = divmod(seconds, 60)
+    if lang == "zh":
+        return f"{minutes} 分 {secs} 秒" if minutes else f"{secs} 秒"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def render_progress(progress: Progress | None, lang: str) -> str:
+    """An ingest job: a bar, counts, rate and ETA, and one line per file."""
+    if progress is None:
+        return ""
+    p = progress
+    pct = int(round(p.fraction * 100))
+    if p.phase == "done":
+        head = t(lang, "progress_done", seconds=(p.finished or p.started) - p.started)
+    elif p.phase == "queued":
+        head = t(lang, "progress_queued")
+    elif p.phase == "chunking":
+        head = t(lang, "progress_chunking")
+    else:
+        head = t(
+            lang,
+            "progress_line",
+            files_done=p.files_done,
+            files=len(p.files),
+            embedded=p.embedded,
+            chunks=p.total_chunks,
+        )
+        if p.rate is not None:
+            head += " · " + t(lang, "progress_rate", rate=p.rate)
+        if p.eta_s is not None:
+            head += " · " + t(lang, "progress_eta", eta=_duration(p.eta_s, lang))
+    return _render("progress.html", lang, p=p, pct=pct, head=head)
+
+
+CSS = (Path(__file__).parent / "templates" / "chat.css").read_text(encoding="utf-8")
 
 # Clicking "open document" under an answer fills a hidden textbox and presses a hidden button.
 HEAD = """
@@ -265,6 +332,41 @@ document.addEventListener("click", function (event) {
 }, true);
 </script>
 """
+
+
+def upload_guard(limit_mb: int, messages: dict[str, str]) -> str:
+    """A script that refuses files over the limit before they are sent, in our words.
+
+    Runs in the capture phase, before Gradio's own handler: the file never leaves the
+    browser, and the message (in the interface language chosen) lands in #kb-message.
+    """
+    config = json.dumps({"limit": limit_mb * 1024 * 1024, "messages": messages})
+    return (
+        "<script>(function () { const cfg = "
+        + config.replace("<", "\\u003c")
+        + """;
+  function guard(event, files) {
+    if (!files || ![...files].some(f => f.size > cfg.limit)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (event.target && event.target.value !== undefined) event.target.value = "";
+    const lang = (document.querySelector("#lang input:checked") || {}).value || "zh";
+    const box = document.querySelector("#kb-message textarea, #kb-message input");
+    if (!box) return;
+    box.value = cfg.messages[lang] || cfg.messages.zh;
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("#kb-upload") && event.target.type === "file")
+      guard(event, event.target.files);
+  }, true);
+  document.addEventListener("drop", function (event) {
+    if (event.target.closest && event.target.closest("#kb-upload"))
+      guard(event, event.dataTransfer && event.dataTransfer.files);
+  }, true);
+})();</script>"""
+    )
+
 
 # Scroll the document panel (not the page) so the highlighted passage sits in its middle.
 SCROLL_JS = """
