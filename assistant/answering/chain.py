@@ -26,7 +26,7 @@ import numpy as np
 
 from assistant.answering import prompts
 from assistant.answering.citations import verify
-from assistant.answering.evidence import Corpus
+from assistant.answering.evidence import Corpus, unit
 from assistant.answering.followup import Query, expand
 from assistant.answering.llm import explain, make_chat_model
 from assistant.answering.reader import Draft, ExtractiveAnswerer
@@ -149,7 +149,11 @@ class Assistant:
                 text = "".join(pieces).strip()
                 if not text:
                     raise ValueError("empty completion")
-                draft = Draft(text=text, refused=_is_refusal(text, turn.lang))
+                draft = Draft(
+                    text=text,
+                    refused=_is_refusal(text, turn.lang),
+                    answerability=draft.answerability,
+                )
                 if draft.refused:
                     draft.text = refusal
                 mode = "llm"
@@ -177,6 +181,7 @@ class Assistant:
             standalone_question=turn.query.standalone,
             answer=text,
             refused=draft.refused,
+            answerability=draft.answerability,
             mode=mode,
             model=self.model_name if mode == "llm" else None,
             notice=turn.notice,
@@ -257,7 +262,27 @@ class Assistant:
                 return doc.text if doc else ""
 
             self._documents = (bm25, document)
-        return Corpus(idf=bm25.idf, known=bm25.vocab.__contains__, document=self._documents[1])
+        return Corpus(
+            idf=bm25.idf,
+            known=bm25.vocab.__contains__,
+            document=self._documents[1],
+            sentence_vectors=self._sentence_vectors,
+            query_vector=self._query_vector,
+        )
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """Sentence vectors, embedded at ingest and read from the content cache here."""
+        try:
+            return unit(self.embeddings.embed_documents(texts)) if texts else None
+        except AssistantError:
+            return None  # the reader then scores without the e5 features
+
+    def _query_vector(self, text: str) -> np.ndarray | None:
+        """The question's vector; retrieval embedded the same text, the cache returns it."""
+        try:
+            return unit(self.embeddings.embed_query(text))[0]
+        except AssistantError:
+            return None
 
     def _similarity(self):
         """Claim-to-chunk cosine similarity with the stored chunk vectors (for non-Chinese claims)."""

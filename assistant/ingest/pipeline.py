@@ -19,7 +19,9 @@ from assistant.index.store import Store
 from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.cleaning import clean_document
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_text
+from assistant.schema import Chunk
 from assistant.settings import Settings
+from assistant.text.segmentation import sentences
 
 
 @dataclass
@@ -88,6 +90,14 @@ def ingest(
     return report
 
 
+def embed_sentences(chunks: list[Chunk], embeddings) -> None:
+    """The reader compares questions with sentences: their vectors are computed once here
+    and kept by the embeddings' content cache, so a question only reads them."""
+    texts = list(dict.fromkeys(c.text[s:e] for c in chunks for s, e in sentences(c.text)))
+    if texts:
+        embeddings.embed_documents(texts)
+
+
 def _ingest_file(path: Path, store: Store, settings: Settings, manifest: dict) -> FileResult:
     source = path.name
     result = FileResult(path=str(path), source=source, status="skipped")
@@ -107,6 +117,7 @@ def _ingest_file(path: Path, store: Store, settings: Settings, manifest: dict) -
         if not doc.text.strip():
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
+        embed_sentences(chunks, store.embeddings)
         store.put_document(doc, chunks, file_hash=raw_hash)
     except IngestError as exc:
         result.reason = str(exc)
