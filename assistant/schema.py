@@ -120,9 +120,7 @@ class Answer(BaseModel):
             "standalone_question": self.standalone_question,
             "answer": self.answer,
             "refused": self.refused,
-            "answerability": None
-            if self.answerability is None
-            else round(self.answerability, 4),
+            "answerability": None if self.answerability is None else round(self.answerability, 4),
             "mode": self.mode,
             "model": self.model,
             "notice": self.notice,

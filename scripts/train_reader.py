@@ -8,10 +8,12 @@ with OpenCC), read from `../shared/data/` and never copied into the repository.
 
 For every question, the reader's situation is simulated: the candidates are the sentences
 of its paragraph and of two more paragraphs (of the same article first: on-topic near
-misses). Three versions:
+misses). Four versions:
   answerable      the paragraph as it is (labels: the sentences holding an answer);
   removed         the paragraph without the sentences holding the answer (unanswerable);
-  other           only the article's other paragraphs (unanswerable, on topic).
+  other           only the article's other paragraphs (unanswerable, on topic);
+  swapped         the question with one of its years, phases or names changed to one its
+                  paragraph does not hold (unanswerable near miss: the fact asked is absent).
 Articles are split four ways and never shared: `train` fits the sentence scorer
 (gradient-boosted trees, answerable versions), `fit` the answerability regression,
 `threshold` chooses the refusal threshold for <= 5% false refusals, `report` gives the
@@ -28,6 +30,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -90,9 +93,11 @@ def build(
     vectors=None,  # (kind, texts) -> unit vectors, or None to leave the e5 features at 0
     seed: int = 0,
     blind_share: float = 0.25,
+    no_vector_share: float = 0.15,
 ) -> list[Example]:
     rng = random.Random(seed)
     idf = idf_of(articles)
+    names = proper_nouns(articles, rng)
     keys = sorted(articles)
     out = []
     for q in questions:
@@ -109,11 +114,17 @@ def build(
         qa = features.analyse(q.text, idf)
         if rng.random() < blind_share:
             qa = blind(qa)
-        qvec = vectors("query", [q.text])[0] if vectors else None
+        # some questions without vectors: the reader also runs with other embedding models
+        with_vectors = vectors is not None and rng.random() >= no_vector_share
+        qvec = vectors("query", [q.text])[0] if with_vectors else None
         versions = [("answerable", gold_par, set(q.gold)), ("removed", gold_par, None)]
         if same_article:
             versions.append(("other", None, None))
+        swapped = swap(q.text, gold_par.text + gold_par.title, names, rng)
+        if swapped:
+            versions.append(("swapped", gold_par, None))
         for kind, par, gold in versions:
+            qk = features.analyse(swapped, idf) if kind == "swapped" and swapped else qa
             cands, labels, texts = [], [], []
             for c_i, p in enumerate([par, *others] if par else others):
                 for s_i, (s, e) in enumerate(p.spans):
@@ -125,10 +136,50 @@ def build(
                     texts.append(text)
             if not cands:
                 continue
-            svecs = vectors("passage", texts) if vectors else None
-            x = features.matrix(qa, cands, qvec, svecs)
-            out.append(Example(split_of(q.article), kind, x, np.asarray(labels), qa.latin))
+            svecs = vectors("passage", texts) if with_vectors else None
+            x = features.matrix(qk, cands, qvec, svecs)
+            out.append(Example(split_of(q.article), kind, x, np.asarray(labels), qk.latin))
     return out
+
+
+def proper_nouns(articles: dict[str, list[Paragraph]], rng: random.Random) -> list[str]:
+    """Names (people, places, organisations) from a sample of the paragraphs, to swap in."""
+    from assistant.text.segmentation import tag
+
+    paras = [p for ps in articles.values() for p in ps]
+    out = set()
+    for p in rng.sample(paras, min(300, len(paras))):
+        out |= {w for w, f in tag(p.text[:200]) if f in ("nr", "ns", "nt") and len(w) >= 2}
+    return sorted(out)
+
+
+def swap(question: str, context: str, names: list[str], rng: random.Random) -> str | None:
+    """The question asked about something its paragraph does not hold: one of its years,
+    numbers or phases changed, or one of its names replaced by another's. The near miss
+    users meet (二期 for 一期, 2021 for 2022, 杭州 for 无锡): the topic is there, the fact
+    asked for is not."""
+    shapes = [m for m in re.finditer(r"\d+|[一二三四五六七八九十]+(?=[期届批轮号次代])", question)]
+    if shapes and rng.random() < 0.5:
+        m = rng.choice(shapes)
+        old = m.group(0)
+        for _ in range(5):
+            if old.isdigit():
+                new = str(int(old) + rng.choice([-3, -2, -1, 1, 2, 3]))
+            else:
+                new = rng.choice("一二三四五六七八九十")
+            swapped = question[: m.start()] + new + question[m.end() :]
+            if new != old and new not in context:
+                return swapped
+    from assistant.text.segmentation import tag
+
+    own = [w for w, f in tag(question) if f in ("nr", "ns", "nt") and len(w) >= 2]
+    own = [w for w in own if w in context]
+    if own and names:
+        old = rng.choice(own)
+        new = rng.choice(names)
+        if new not in context and new not in old and old not in new:
+            return question.replace(old, new)
+    return None
 
 
 def blind(q: features.Question) -> features.Question:
@@ -162,20 +213,36 @@ def train_trees(examples: list[Example], n_trees: int = 150, depth: int = 3) -> 
 
     def pad(attr: str, fill: float) -> np.ndarray:
         return np.array(
-            [np.pad(np.asarray(getattr(t, attr)).reshape(t.node_count), (0, width - t.node_count),
-                    constant_values=fill) for t in trees]
+            [
+                np.pad(
+                    np.asarray(getattr(t, attr)).reshape(t.node_count),
+                    (0, width - t.node_count),
+                    constant_values=fill,
+                )
+                for t in trees
+            ]
         )
 
     feature = pad("feature", -1).astype(np.int64)
     value = np.array(
         [np.pad(t.value.reshape(t.node_count), (0, width - t.node_count)) for t in trees]
     )
-    partial = Trees(0.0, gbt.learning_rate, feature, pad("threshold", 0.0),
-                    pad("children_left", -1).astype(np.int64),
-                    pad("children_right", -1).astype(np.int64), value)
+    partial = Trees(
+        0.0,
+        gbt.learning_rate,
+        feature,
+        pad("threshold", 0.0),
+        pad("children_left", -1).astype(np.int64),
+        pad("children_right", -1).astype(np.int64),
+        value,
+    )
     offset = float(np.mean(gbt.decision_function(x[:200]) - partial.decision(x[:200])))
-    return Trees(offset, partial.rate, partial.feature, partial.threshold, partial.left,
-                 partial.right, partial.value)
+    trees = Trees(offset, partial.rate, partial.feature, partial.threshold, partial.left,
+                  partial.right, partial.value)  # fmt: skip
+    error = np.abs(gbt.decision_function(x[:2000]) - trees.decision(x[:2000])).max()
+    if error > 1e-4:
+        raise RuntimeError(f"exported trees differ from scikit-learn's by {error}")
+    return trees
 
 
 def aggregates(trees: Trees, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +289,7 @@ def evaluate(model: ReaderModel, examples: list[Example]) -> dict:
         "false_refusal": round(float(refused[labels == 1].mean()), 3),
         "negative_rejection": round(float(refused[labels == 0].mean()), 3),
     }
-    for kind in ("removed", "other"):
+    for kind in ("removed", "other", "swapped"):
         mask = np.array([e.kind == kind for e in examples])
         if mask.any():
             out[f"rejection_{kind}"] = round(float(refused[mask].mean()), 3)
@@ -231,7 +298,9 @@ def evaluate(model: ReaderModel, examples: list[Example]) -> dict:
     return out
 
 
-def train(examples: list[Example], info: dict | None = None, n_trees: int = 150) -> tuple[ReaderModel, dict]:
+def train(
+    examples: list[Example], info: dict | None = None, n_trees: int = 150
+) -> tuple[ReaderModel, dict]:
     by = {name: [e for e in examples if e.split == name] for name, _ in SPLITS}
     trees = train_trees([e for e in by["train"] if e.kind == "answerable"], n_trees=n_trees)
     coef, intercept, mean, scale = fit_answerability(trees, by["fit"])
@@ -242,11 +311,13 @@ def train(examples: list[Example], info: dict | None = None, n_trees: int = 150)
     model = ReaderModel(trees, coef, intercept, mean, scale, threshold, {})
     figures = {name: evaluate(model, by[name]) for name in ("threshold", "report")}
     figures["report_chinese"] = evaluate(model, [e for e in by["report"] if not e.latin])
-    figures["report_crosslingual_simulated"] = evaluate(
-        model, [e for e in by["report"] if e.latin]
-    )
-    info = {**(info or {}), "threshold_from": "public 'threshold' split, <= 5% false refusal",
-            "figures": figures, "aggregates": AGGREGATES}
+    figures["report_crosslingual_simulated"] = evaluate(model, [e for e in by["report"] if e.latin])
+    info = {
+        **(info or {}),
+        "threshold_from": "public 'threshold' split, <= 5% false refusal",
+        "figures": figures,
+        "aggregates": AGGREGATES,
+    }
     return ReaderModel(trees, coef, intercept, mean, scale, threshold, info), figures
 
 
@@ -268,9 +339,7 @@ def main() -> None:
             for k, ps in articles.items()
             if cache.has("passage", [p.text[s:e] for p in ps for s, e in p.spans])
         }
-        questions = [
-            q for q in questions if q.article in articles and cache.has("query", [q.text])
-        ]
+        questions = [q for q in questions if q.article in articles and cache.has("query", [q.text])]
 
     def vectors(kind: str, texts: list[str]) -> np.ndarray:
         v = cache.get(kind, texts)
@@ -283,8 +352,11 @@ def main() -> None:
     info = {
         "trained_by": "scripts/train_reader.py",
         "data": {
-            n: ("CMRC 2018, github.com/ymcui/cmrc2018 (CC BY-SA 4.0)" if n.startswith("cmrc")
-                else "DRCD, github.com/DRCKnowledgeTeam/DRCD (CC BY-SA 3.0), OpenCC t2s")
+            n: (
+                "CMRC 2018, github.com/ymcui/cmrc2018 (CC BY-SA 4.0)"
+                if n.startswith("cmrc")
+                else "DRCD, github.com/DRCKnowledgeTeam/DRCD (CC BY-SA 3.0), OpenCC t2s"
+            )
             for n in names
         },
         "questions": len(questions),

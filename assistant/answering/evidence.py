@@ -47,8 +47,7 @@ def split(retrieved: list[Retrieved]) -> list[Sentence]:
         chunk = hit.chunk.text
         context = chunk + hit.chunk.title
         out += [
-            Sentence(rank, hit.chunk.source, s, e, chunk[s:e], context)
-            for s, e in sentences(chunk)
+            Sentence(rank, hit.chunk.source, s, e, chunk[s:e], context) for s, e in sentences(chunk)
         ]
     return out
 

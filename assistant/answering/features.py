@@ -26,7 +26,9 @@ ASKS = {
         r"|number of|percentage",
         re.I,
     ),
-    "date": re.compile(r"何时|什么时候|哪[一]?年|几月|哪[一]?天|日期|when|what year|what date|which year", re.I),
+    "date": re.compile(
+        r"何时|什么时候|哪[一]?年|几月|哪[一]?天|日期|when|what year|what date|which year", re.I
+    ),
     "person": re.compile(r"谁|哪位|哪个人|什么人|\bwho\b|\bwhom\b", re.I),
     "place": re.compile(r"哪里|哪儿|在哪|哪个(?:城市|国家|省|地区|区)|什么地方|\bwhere\b", re.I),
     "reason": re.compile(r"为什么|为何|原因|怎么会|\bwhy\b", re.I),
@@ -36,7 +38,9 @@ ASKS = {
 _NUMBER = re.compile(
     r"\d|[一二两三四五六七八九十百千万亿半]+[余多]?[个项家位名张所座条种次亿万元件篇亩岁年天米倍%％]"
 )
-_DATE = re.compile(r"\d{3,4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|世纪|年代|去年|今年|明年")
+_DATE = re.compile(
+    r"\d{3,4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|世纪|年代|去年|今年|明年"
+)
 _REASON = re.compile(r"因为|由于|因此|所以|为了|导致|原因|以便|because|due to", re.I)
 _NAME_TAGS = {"person": {"nr", "nrfg", "nrt"}, "place": {"ns"}}
 # Constraint terms that narrow what is asked: years, ordinals and phases (二期, 第三届),
@@ -78,6 +82,11 @@ NAMES = [
     "ctx_gap",
     "focus_sent",
     "focus_bound",
+    "cover_mix",
+    "cover_mix_gap",
+    "cover_local",
+    "cover_local_gap",
+    "has_vectors",
     "latin_question",
 ]
 
@@ -150,13 +159,15 @@ def matrix(
     out = np.zeros((n, len(NAMES)), dtype=np.float32)
     if not n:
         return out
-    if qvec is not None and svecs is not None and len(svecs) == n:
+    has_vectors = qvec is not None and svecs is not None and len(svecs) == n
+    if has_vectors:
         cos = svecs @ qvec
-    else:
+        order = np.argsort(-cos)
+        rank = np.empty(n)
+        rank[order] = np.arange(n)
+    else:  # another embedding model, or none: the e5 features say nothing
         cos = np.zeros(n, dtype=np.float32)
-    order = np.argsort(-cos)
-    rank = np.empty(n)
-    rank[order] = np.arange(n)
+        rank = np.full(n, np.inf)
     qchars = set(_PUNCT.sub("", _QWORDS.sub("", q.text)))
     qgrams = _grams(q.text)
     cover = np.array([_cover(q.weights, c.text) for c in candidates])
@@ -165,6 +176,8 @@ def matrix(
         best_cos_by_chunk[c.chunk] = max(best_cos_by_chunk.get(c.chunk, -1.0), float(v))
     top_chunk = max(best_cos_by_chunk.values())
     cover_ctx = np.array([_cover(q.weights, c.context.lower()) for c in candidates])
+    mix = np.array([_mix(q.weights, c.text.lower(), c.context.lower()) for c in candidates])
+    local = _local(q.weights, [c.text.lower() for c in candidates])
     needs_tags = any(k in _NAME_TAGS for k in q.asks)
     for i, c in enumerate(candidates):
         text = c.text.lower()
@@ -198,19 +211,24 @@ def matrix(
             cover_ctx[i] - cover_ctx.max(),
             sum(f in text for f in q.focus) / len(q.focus) if q.focus else 0.0,
             float(_bound(q, text)),
+            mix[i],
+            mix[i] - mix.max(),
+            local[i],
+            local[i] - local.max(),
+            float(has_vectors),
             float(q.latin),
         )
     return out
 
 
 def _focus(question: str, ts: list[str]) -> list[str]:
-    """The terms within a few characters of the question word ("多少张床位" → 床位, "院长是谁"
-    → 院长): the thing whose value is asked for. The window is the span of a Chinese
-    measure phrase or a short predicate."""
+    """The terms within a few characters of the question word ("规划多少张床位" → 规划, 床位;
+    "院长是谁" → 院长): the thing whose value is asked for. The window spans a Chinese
+    measure phrase after the question word and a short predicate before it."""
     out = []
     for pattern in ASKS.values():
         for m in pattern.finditer(question):
-            window = question[max(0, m.start() - 6) : m.end() + 6]
+            window = question[max(0, m.start() - 3) : m.end() + 5]
             out += [t for t in ts if t in window and not _CONSTRAINT.match(t)]
     return list(dict.fromkeys(out))
 
@@ -235,6 +253,21 @@ def _tags(sentence: str) -> list[tuple[str, str]]:
 
 def _cover(weights: dict[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in text)
+
+
+def _mix(weights: dict[str, float], text: str, context: str) -> float:
+    """Coverage with the chunk as context at 0.6: news names its subject once and then
+    writes "该项目", so a term in the chunk counts, less than one in the sentence."""
+    return sum(w * (1.0 if t in text else 0.6 if t in context else 0.0) for t, w in weights.items())
+
+
+def _local(weights: dict[str, float], texts: list[str]) -> np.ndarray:
+    """Coverage with each term weighted by how few candidates hold it: a term in every
+    sentence (the article's subject) cannot tell them apart; the asked thing (床位) can."""
+    n = len(texts)
+    local = {t: w * math.log(1 + n / (1 + sum(t in x for x in texts))) for t, w in weights.items()}
+    total = sum(local.values()) or 1.0
+    return np.array([sum(v for t, v in local.items() if t in x) / total for x in texts])
 
 
 def _grams(text: str) -> set[str]:

@@ -31,7 +31,9 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 # An ellipsis: only a noun phrase is left of the question ("那二期呢？", "what about X?").
-_ELLIPSIS = re.compile(r"^(?:那么?|还有)?(?P<x>.{1,20}?)呢[?？]?$|^(?:and )?(?:what|how) about (?P<y>.+?)\??$", re.I)
+_ELLIPSIS = re.compile(
+    r"^(?:那么?|还有)?(?P<x>.{1,20}?)呢[?？]?$|^(?:and )?(?:what|how) about (?P<y>.+?)\??$", re.I
+)
 # Interrogatives end the subject of a question (the closed class, not topic words).
 _QWORD = re.compile(r"(?:什么|多[少大长久高远]|哪|几|谁|怎|如何|为什么|为何|是否|何)")
 _WORDLIKE = re.compile(r"\w")

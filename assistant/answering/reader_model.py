@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.features import NAMES
+from assistant.errors import ConfigError
 
 ARTIFACT = Path(__file__).with_name("reader_model.json")
 
@@ -89,20 +90,19 @@ class Trees:
     value: np.ndarray  # (trees, nodes)
 
     def decision(self, x: np.ndarray) -> np.ndarray:
-        rows = np.arange(len(x))
-        total = np.full(len(x), self.offset)
-        for t in range(len(self.feature)):
-            node = np.zeros(len(x), dtype=np.int64)
-            while True:
-                f = self.feature[t, node]
-                inner = f >= 0
-                if not inner.any():
-                    break
-                go_left = x[rows, np.maximum(f, 0)] <= self.threshold[t, node]
-                nxt = np.where(go_left, self.left[t, node], self.right[t, node])
-                node = np.where(inner, nxt, node)
-            total += self.rate * self.value[t, node]
-        return total
+        """All trees at once: one step down every tree per level of depth."""
+        trees = np.arange(len(self.feature))[:, None]
+        rows = np.arange(len(x))[None, :]
+        node = np.zeros((len(self.feature), len(x)), dtype=np.int64)
+        while True:
+            f = self.feature[trees, node]
+            inner = f >= 0
+            if not inner.any():
+                break
+            go_left = x[rows, np.maximum(f, 0)] <= self.threshold[trees, node]
+            nxt = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(inner, nxt, node)
+        return self.offset + self.rate * self.value[trees, node].sum(axis=0)
 
     @classmethod
     def from_json(cls, d: dict) -> Trees:
@@ -122,6 +122,8 @@ class ReaderModel:
     scale: np.ndarray
     threshold: float  # refuse below this answerability
     info: dict  # provenance, splits, figures
+    # for questions not in Chinese: their e5 similarities to Chinese text run lower
+    threshold_latin: float | None = None
 
     def sentence_logits(self, x: np.ndarray) -> np.ndarray:
         return self.trees.decision(x.astype(np.float64))
@@ -149,6 +151,9 @@ class ReaderModel:
                 "mean": np.round(self.mean, 6).tolist(),
                 "scale": np.round(self.scale, 6).tolist(),
                 "threshold": round(self.threshold, 4),
+                "threshold_latin": None
+                if self.threshold_latin is None
+                else round(self.threshold_latin, 4),
             },
             "info": self.info,
         }
@@ -156,8 +161,9 @@ class ReaderModel:
     @classmethod
     def from_json(cls, d: dict) -> ReaderModel:
         if d.get("features") != NAMES or d.get("aggregates") != AGGREGATES:
-            raise ValueError(
-                "reader model was trained on other features: run scripts/train_reader.py"
+            raise ConfigError(
+                "the reader's model was trained on other features than this version computes: "
+                "reinstall the package, or retrain it with scripts/train_reader.py"
             )
         a = d["answerability"]
         return cls(
@@ -168,6 +174,9 @@ class ReaderModel:
             scale=np.asarray(a["scale"]),
             threshold=float(a["threshold"]),
             info=d.get("info", {}),
+            threshold_latin=None
+            if a.get("threshold_latin") is None
+            else float(a["threshold_latin"]),
         )
 
 
