@@ -48,7 +48,8 @@ def main() -> None:
     threshold, figures = choose(scores)
     threshold_latin, figures_latin = choose(latin)
     artifact = json.loads(args.artifact.read_text(encoding="utf-8"))
-    public = artifact["answerability"]["threshold"]
+    # the threshold train_reader.py chose on the public split, kept across re-calibrations
+    public = artifact["info"].setdefault("public_threshold", artifact["answerability"]["threshold"])
     artifact["answerability"]["threshold"] = round(threshold, 4)
     artifact["answerability"]["threshold_latin"] = round(threshold_latin, 4)
     artifact["info"]["threshold_from"] = (

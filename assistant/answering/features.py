@@ -160,7 +160,7 @@ def matrix(
     if not n:
         return out
     has_vectors = qvec is not None and svecs is not None and len(svecs) == n
-    if has_vectors:
+    if qvec is not None and svecs is not None and has_vectors:
         cos = svecs @ qvec
         order = np.argsort(-cos)
         rank = np.empty(n)

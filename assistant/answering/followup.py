@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.text.segmentation import in_dictionary, is_chinese, tag, terms
+from assistant.text.segmentation import in_dictionary, is_chinese, tag
 
 # Words that point back to an earlier turn (pronouns, demonstratives), Chinese and English.
 _ANAPHORA = re.compile(
@@ -69,11 +69,10 @@ def needs_context(question: str, known: Callable[[str], bool] | None = None) -> 
     """Whether a question leans on an earlier turn (see the module doc)."""
     if _ANAPHORA.search(question) or _ELLIPSIS.match(question):
         return True
-    words = terms(question)
-    if known is not None and words and not any(known(w) for w in words):
-        return False  # nothing the index knows: a new topic, or not a question at all
     if not is_chinese(question):
-        return False  # an English question without a pronoun names what it asks about
+        # an English question without a pronoun names what it asks about; text that is no
+        # question at all ("asdkjh qwe zzz") is not a follow-up either
+        return False
     tags = [(w, f) for w, f in tag(question) if len(w) >= 2]
     if any(f in _PROPER for _, f in tags):
         return False

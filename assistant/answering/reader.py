@@ -82,16 +82,24 @@ class ExtractiveAnswerer:
         x = features.matrix(q, cands, qvec, svecs)
         logits = self.model.sentence_logits(x)
         answerability = self.model.answerability(x, logits)
+        pieces = parts(question)[: self.settings.max_sentences] if not q.latin else []
+        scored = (
+            [] if len(pieces) < 2 else [self._part(p, corpus, cands, qvec, svecs) for p in pieces]
+        )
+        # a question in several parts is answerable when one of its parts is (the answer
+        # then says what the sources hold)
+        answerability = max([answerability, *(a for _, a in scored)])
         if answerability < self.threshold(q.latin):
             return Draft(text=refusal, refused=True, answerability=answerability)
-        chosen = _close_to_best(logits, sents, MARGIN if not q.latin else np.inf)
-        if not q.latin:
-            chosen = self._per_part(question, corpus, cands, qvec, svecs, chosen)
+        if scored:
+            chosen = self._per_part([lg for lg, _ in scored], cands)
+        else:
+            chosen = _close_to_best(logits, sents, MARGIN if not q.latin else np.inf)
         chosen = chosen[: self.settings.max_sentences]
         spans: list[Picked] = []
         for k, i in enumerate(chosen):
             s = sents[i]
-            if k == 0 and not q.latin and q.asks and len(parts(question)) < 2:
+            if k == 0 and not q.latin and q.asks and not scored:
                 lead = _lead(s, q)
                 if lead:
                     spans.append(Picked(s.rank + 1, s.start + lead[0], s.start + lead[1], 1.0))
@@ -104,18 +112,27 @@ class ExtractiveAnswerer:
         )
         return Draft(text=body, refused=False, picked=spans, answerability=answerability)
 
-    def _per_part(self, question, corpus, cands, qvec, svecs, chosen: list[int]) -> list[int]:
-        """For a question in several parts, the best sentence of each part (kept apart)."""
-        pieces = parts(question)[: self.settings.max_sentences]
-        if len(pieces) < 2:
-            return chosen
-        out: list[int] = []
-        for piece in pieces:
-            x = features.matrix(features.analyse(piece, corpus.idf), cands, qvec, svecs)
-            for i in np.argsort(-self.model.sentence_logits(x)):
-                if all(cands[int(i)].text != cands[j].text for j in out):
-                    out.append(int(i))
+    def _part(self, piece: str, corpus: Corpus, cands, qvec, svecs) -> tuple[np.ndarray, float]:
+        """A part's sentence scores and answerability."""
+        x = features.matrix(features.analyse(piece, corpus.idf), cands, qvec, svecs)
+        logits = self.model.sentence_logits(x)
+        return logits, self.model.answerability(x, logits)
+
+    def _per_part(self, per_part: list[np.ndarray], cands) -> list[int]:
+        """For a question in several parts, the best sentence of each part (and one more
+        close to it while there is room), in the order of the sources."""
+        firsts: list[int] = []
+        seconds: list[int] = []
+        for logits in per_part:
+            order = [int(i) for i in np.argsort(-logits)]
+            taken = 0
+            for i in order:
+                if taken == 2 or logits[i] < logits[order[0]] - MARGIN:
                     break
+                if all(cands[i].text != cands[j].text for j in firsts + seconds):
+                    (seconds if taken else firsts).append(i)
+                    taken += 1
+        out = firsts + seconds[: max(0, self.settings.max_sentences - len(firsts))]
         return sorted(out, key=lambda i: (cands[i].chunk, i))
 
 
