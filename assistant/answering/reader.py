@@ -93,8 +93,10 @@ class ExtractiveAnswerer:
             return Draft(text=refusal, refused=True, answerability=answerability)
         if scored:
             chosen = self._per_part([lg for lg, _ in scored], cands)
+        elif q.latin:
+            chosen = _close_to_best(_crosslingual(x, sents), sents, np.inf)
         else:
-            chosen = _close_to_best(logits, sents, MARGIN if not q.latin else np.inf)
+            chosen = _close_to_best(logits, sents, MARGIN)
         chosen = chosen[: self.settings.max_sentences]
         spans: list[Picked] = []
         for k, i in enumerate(chosen):
@@ -134,6 +136,16 @@ class ExtractiveAnswerer:
                     taken += 1
         out = firsts + seconds[: max(0, self.settings.max_sentences - len(firsts))]
         return sorted(out, key=lambda i: (cands[i].chunk, i))
+
+
+def _crosslingual(x: np.ndarray, sents: list[Sentence]) -> np.ndarray:
+    """The order to quote sentences in for a question in another language: no term can
+    match, and the learned scorer, trained on Chinese questions seen "blind", ranked worse
+    on the dev sets' English questions (the right sentence among its best three for 64%)
+    than retrieval order, the asked kind of value and the e5 similarity together (78%)."""
+    rank = np.array([s.rank for s in sents], dtype=np.float64)
+    col = features.NAMES.index
+    return x[:, col("type_match")] + 1.0 / (1.0 + rank) + x[:, col("cos")]
 
 
 def _close_to_best(logits: np.ndarray, sents: list[Sentence], margin: float) -> list[int]:
