@@ -93,7 +93,7 @@ class AnswerSettings(BaseSettings):
     mode: Literal["auto", "extractive", "llm"] = "auto"
     max_sentences: int = 4
     # refuse below this answerability; unset: the threshold shipped with the reader's model
-    min_answerability: float | None = None
+    min_answerability: float | None = Field(default=None, ge=0.0, le=1.0)
     max_question_chars: int = 2000
 
 

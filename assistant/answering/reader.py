@@ -5,11 +5,14 @@ its source number. Every sentence of the retrieved chunks is scored by the reade
 (`reader_model`, trained on public reading-comprehension data, see scripts/train_reader.py)
 from the features of `features`; the model's answerability — a calibrated probability that
 the retrieved evidence answers the question at all — decides refusal, below a threshold
-chosen on held-out data for at most 5% false refusals.
+that refuses at most 5% of answerable questions (chosen on the project's dev sets, which
+are like users' documents; `ANSWER_MIN_ANSWERABILITY` overrides it).
 
 When the question asks for a value (a number, a date, a name) the answer leads with the
-shortest clause of the chosen sentence that holds one ("一期规划床位400张。[1]"), then
-quotes the sentence. A question in several parts gets a sentence per part.
+clause of the chosen sentence that holds one ("一期规划床位400张。[1]"), then quotes the
+sentence, and those the model scores close to it. A question in several parts gets a
+sentence per part. A question in another language cannot be matched term by term: its
+quotes follow retrieval order, the asked kind of value and e5 similarity.
 """
 
 from __future__ import annotations
