@@ -137,11 +137,6 @@ def test_seed_answer_holds_400_beds(seeded_assistant):
     assert a.answerability is not None and a.to_json()["answerability"] == round(a.answerability, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: for this English question retrieval does not fetch the Jinshan chunk, and "
-    "e5-small ranks the 600-bed sentence above the 400-bed one (cosine 0.78 vs 0.76)",
-)
 def test_ui_english_example_answers_400_beds(seeded_assistant):
     a = seeded_assistant.ask(UI_EXAMPLE)
     assert not a.refused

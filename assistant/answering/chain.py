@@ -268,6 +268,7 @@ class Assistant:
             document=self._documents[1],
             sentence_vectors=self._sentence_vectors,
             query_vector=self._query_vector,
+            vocab=bm25.vocab,
         )
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray | None:

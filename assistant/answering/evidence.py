@@ -8,7 +8,7 @@ retrieval has already embedded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ class Corpus:
     sentence_vectors: Callable[[list[str]], np.ndarray | None] = lambda texts: None
     # the unit e5 query vector of a question, or None
     query_vector: Callable[[str], np.ndarray | None] = lambda text: None
+    vocab: Collection[str] = frozenset()  # the index's terms (for names written in pinyin)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ ASKS = {
 }
 # Values of those kinds in a sentence. Numbers with a measure word or unit, dates, and for
 # names jieba's part-of-speech tags (nr person, ns place, nt organisation).
+# A lone 一 with a measure word is mostly an article ("一条新消息"), not a count.
 _NUMBER = re.compile(
-    r"\d|[一二两三四五六七八九十百千万亿半]+[余多]?[个项家位名张所座条种次亿万元件篇亩岁年天米倍%％]"
+    r"\d|(?!一[个项家位名张所座条种次件篇])"
+    r"[一二两三四五六七八九十百千万亿半]+[余多]?[个项家位名张所座条种次亿万元件篇亩岁年天米倍%％]"
 )
 _DATE = re.compile(
     r"\d{3,4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|世纪|年代|去年|今年|明年"

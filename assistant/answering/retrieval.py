@@ -15,7 +15,8 @@ from assistant.index.embeddings import Embedder
 from assistant.index.store import Store
 from assistant.schema import Retrieved
 from assistant.settings import Settings
-from assistant.text.segmentation import set_cache_dir
+from assistant.text.segmentation import is_chinese, set_cache_dir
+from assistant.text.transliteration import chinese_terms
 
 RECHECK_S = 5.0  # how often to notice documents another process added
 
@@ -67,7 +68,10 @@ class HybridRetriever:
         t1 = time.perf_counter()
         dense = self.store.dense_search(vector, cfg.dense_k)
         t2 = time.perf_counter()
-        lexical = self.bm25().search(query, cfg.bm25_k)
+        bm25 = self.bm25()
+        if not is_chinese(query):  # names in pinyin ("Jinshan") find their Chinese terms
+            query = " ".join([query, *chinese_terms(query, bm25.vocab)])
+        lexical = bm25.search(query, cfg.bm25_k)
         t3 = time.perf_counter()
         fused = self.fuse(dense, lexical)
         timings.update(
