@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+# Building the map costs ~0.2 ms a term, once per process: beyond this many terms the first
+# English question would wait seconds, so larger indexes go without (a map built at ingest
+# would lift this).
+MAX_TERMS = 50_000
 _WORD = re.compile(r"[a-z]+")
 _lock = threading.Lock()
 _maps: dict[int, dict[str, list[str]]] = {}
@@ -36,10 +40,10 @@ def pinyin_map(vocab: Iterable[str]) -> dict[str, list[str]]:
         return _maps[key]
 
 
-def chinese_terms(text: str, vocab: Iterable[str]) -> list[str]:
+def chinese_terms(text: str, vocab: Collection[str]) -> list[str]:
     """The index's Chinese terms that the Latin words of `text` spell in pinyin."""
     words = _WORD.findall(text.lower())
-    if not words:
+    if not words or len(vocab) > MAX_TERMS:
         return []
     mapping = pinyin_map(vocab)
     found: list[str] = []
