@@ -90,8 +90,9 @@ class AnswerSettings(BaseSettings):
     model_config = _config("ANSWER_")
     mode: Literal["auto", "extractive", "llm"] = "auto"
     max_sentences: int = 4
-    # refuse below this answerability; unset: the threshold shipped with the reader's model
-    min_answerability: float | None = Field(default=None, ge=0.0, le=1.0)
+    min_coverage: float = 0.5
+    min_fact_coverage: float = 0.5
+    min_dense_score: float = 0.77
     max_question_chars: int = 2000
     # what a history can cost: earlier questions kept, characters per item and in total
     max_history_turns: int = 6

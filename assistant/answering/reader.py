@@ -1,50 +1,37 @@
-"""The offline answerer: a learned reader that quotes the sentence answering the question.
+"""The offline answerer: quote the retrieved sentences that answer the question.
 
-No generated facts: the answer is made of spans copied from the sources, each followed by
-its source number. Every sentence of the retrieved chunks is scored by the reader's model
-(`reader_model`, trained on public reading-comprehension data, see scripts/train_reader.py)
-from the features of `features`; the model's answerability — a calibrated probability that
-the retrieved evidence answers the question at all — decides refusal, below a threshold
-that refuses at most 5% of answerable questions (chosen on the project's dev sets, which
-are like users' documents; `ANSWER_MIN_ANSWERABILITY` overrides it).
+No generated facts: the answer is made of sentences copied from the sources, each
+followed by its source number. Sentences are scored by how much of the question's
+weighted terms they and their chunk cover (`evidence`), with a bonus when the question
+asks for a number or a date and the sentence holds one.
 
-When the question asks for a value (a number, a date, a name) the answer leads with the
-clause of the chosen sentence that holds one ("一期规划床位400张。[1]"), then quotes the
-sentence, and those the model scores close to it. A question in several parts gets a
-sentence per part. A question in another language cannot be matched term by term: its
-quotes follow retrieval order, the asked kind of value and e5 similarity.
+Refusal is decided from the same evidence by `refusal.should_refuse`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from assistant.answering import features, reader_model
-from assistant.answering.evidence import Corpus, Sentence, split
+from assistant.answering import evidence
+from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
-from assistant.answering.reader_model import ReaderModel
+from assistant.answering.refusal import DATE_Q, HAS_DATE, HAS_NUMBER, NUMBER_Q, should_refuse
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
-from assistant.text.segmentation import STOPWORDS, is_chinese, sentences, terms
-from assistant.text.transliteration import chinese_terms
+from assistant.text.segmentation import is_chinese, sentences, terms
 
-# Sentences whose log-odds are within MARGIN of the best one's are quoted too (up to
-# QUOTED): on the dev sets the best sentence alone held the key fact 72% of the time, the
-# best three 89%, those within 3 of the best 83% with 1.5 sentences on average.
-MARGIN = 3.0
-QUOTED = 3
+_SENTENCE_END = tuple('。!?;…”’"」』)')
 _PART_END = re.compile(r"[？?。；;！!]+")
 _COMMA = re.compile(r"[，,]")
-_CLAUSE = re.compile(r"[^,，;；:：。!?！？]+")
+_ASKS = re.compile(r"多少|几|哪|什么|谁|何|怎|如何|是否|多大|多长|多久")
 
 
 @dataclass
 class Picked:
     n: int  # source number (rank in the retrieved list, from 1)
-    start: int  # span offsets in the chunk
+    start: int  # sentence offsets in the chunk
     end: int
     score: float
 
@@ -56,122 +43,96 @@ class Draft:
     text: str
     refused: bool
     picked: list[Picked] = field(default_factory=list)
-    answerability: float | None = None  # the reader's probability that the sources answer
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float  # coverage with the bonuses, for ranking
+    coverage: float
+    sentence: Sentence
 
 
 class ExtractiveAnswerer:
-    def __init__(self, settings: AnswerSettings, model: ReaderModel | None = None) -> None:
+    def __init__(self, settings: AnswerSettings) -> None:
         self.settings = settings
-        self.model = model or reader_model.load()
 
-    def threshold(self, latin: bool) -> float:
-        """The setting when given, else the model's (its own for questions not in Chinese)."""
-        if self.settings.min_answerability is not None:
-            return self.settings.min_answerability
-        if latin and self.model.threshold_latin is not None:
-            return self.model.threshold_latin
-        return self.model.threshold
+    def evidence(self, query: Query, retrieved: list[Retrieved], corpus: Corpus):
+        """Every sentence of the retrieved chunks with its score and coverage, best first."""
+        weights = evidence.term_weights(query, corpus)
+        sentences = evidence.split(retrieved)
+        scored = sorted(_score(weights, query.standalone, sentences), key=lambda s: -s.score)
+        return scored, weights, sentences
 
     def answer(
         self, query: Query, retrieved: list[Retrieved], corpus: Corpus, refusal: str
     ) -> Draft:
-        sents = split(retrieved)
-        question = query.standalone
-        if not sents or not _knows_something(question, corpus):
-            return Draft(text=refusal, refused=True, answerability=0.0)
-        cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
-        qvec = corpus.query_vector(question)
-        svecs = corpus.sentence_vectors([s.text for s in sents])
-        q = features.analyse(question, corpus.idf)
-        x = features.matrix(q, cands, qvec, svecs)
-        logits = self.model.sentence_logits(x)
-        answerability = self.model.answerability(x, logits)
-        pieces = parts(question)[: self.settings.max_sentences] if not q.latin else []
-        scored = (
-            [] if len(pieces) < 2 else [self._part(p, corpus, cands, qvec, svecs) for p in pieces]
-        )
-        # a question in several parts is answerable when one of its parts is (the answer
-        # then says what the sources hold)
-        answerability = max([answerability, *(a for _, a in scored)])
-        if answerability < self.threshold(q.latin):
-            return Draft(text=refusal, refused=True, answerability=answerability)
-        if scored:
-            chosen = self._per_part([lg for lg, _ in scored], cands)
-        elif q.latin:
-            names = chinese_terms(question, corpus.vocab)
-            chosen = _close_to_best(_crosslingual(x, sents, names), sents, np.inf)
-        else:
-            chosen = _close_to_best(logits, sents, MARGIN)
-        chosen = chosen[: self.settings.max_sentences]
-        spans: list[Picked] = []
-        for k, i in enumerate(chosen):
-            s = sents[i]
-            if k == 0 and not q.latin and q.asks and not scored:
-                lead = _lead(s, q)
-                if lead:
-                    spans.append(Picked(s.rank + 1, s.start + lead[0], s.start + lead[1], 1.0))
-            p = Picked(s.rank + 1, s.start, s.end, float(logits[i]))
-            spans.append(_extend(p, retrieved[s.rank].chunk.text))
+        if not retrieved:
+            return Draft(text=refusal, refused=True)
+        scored, weights, sentences = self.evidence(query, retrieved, corpus)
+        if not scored:
+            return Draft(text=refusal, refused=True)
+        picked = self._per_part(query, corpus, sentences) if is_chinese(query.question) else []
+        picked = self._pick(scored, weights, picked, chinese=is_chinese(query.question))
+        coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
+        if should_refuse(query, retrieved, coverage, corpus, self.settings):
+            return Draft(text=refusal, refused=True)
+        spans = [Picked(s.rank + 1, s.start, s.end, score) for score, s in picked]
+        spans = _merge([_extend(p, retrieved[p.n - 1].chunk.text) for p in spans])
         sep = "" if is_chinese(query.question) else " "
-        body = sep.join(
-            _cited(retrieved[p.n - 1].chunk.text[p.start : p.end], p.n, is_chinese(query.question))
-            for p in spans
-        )
-        return Draft(text=body, refused=False, picked=spans, answerability=answerability)
+        body = sep.join(f"{retrieved[p.n - 1].chunk.text[p.start : p.end]}[{p.n}]" for p in spans)
+        return Draft(text=body, refused=False, picked=spans)
 
-    def _part(self, piece: str, corpus: Corpus, cands, qvec, svecs) -> tuple[np.ndarray, float]:
-        """A part's sentence scores and answerability."""
-        x = features.matrix(features.analyse(piece, corpus.idf), cands, qvec, svecs)
-        logits = self.model.sentence_logits(x)
-        return logits, self.model.answerability(x, logits)
+    def _per_part(
+        self, query: Query, corpus: Corpus, sentences: list[Sentence]
+    ) -> list[tuple[float, Sentence]]:
+        """For a question in several parts ("…有多少项？它的副院长是谁？"), a sentence for each
+        part, so a part whose terms are rarer does not crowd out the other. The sentences are
+        chosen together: the best total over each part's top three, without repeats."""
+        candidates = []
+        for part in parts(query.question)[: self.settings.max_sentences]:
+            weights = evidence.term_weights(query, corpus, only=set(terms(part)))
+            if weights:
+                scored = sorted(_score(weights, part, sentences), key=lambda s: -s.score)
+                candidates.append(scored[:3])
+        if len(candidates) < 2:
+            return []
+        best: tuple[Scored, ...] = ()
+        for combo in itertools.product(*candidates):
+            distinct = all(
+                _overlap(a.sentence.text, b.sentence.text) <= 0.6
+                for a, b in itertools.combinations(combo, 2)
+            )
+            if distinct and sum(s.score for s in combo) > sum(s.score for s in best):
+                best = combo
+        return [(s.score, s.sentence) for s in best]
 
-    def _per_part(self, per_part: list[np.ndarray], cands) -> list[int]:
-        """For a question in several parts, the best sentence of each part (and one more
-        close to it while there is room), in the order of the sources."""
-        firsts: list[int] = []
-        seconds: list[int] = []
-        for logits in per_part:
-            order = [int(i) for i in np.argsort(-logits)]
-            taken = 0
-            for i in order:
-                if taken == 2 or logits[i] < logits[order[0]] - MARGIN:
-                    break
-                if all(cands[i].text != cands[j].text for j in firsts + seconds):
-                    (seconds if taken else firsts).append(i)
-                    taken += 1
-        out = firsts + seconds[: max(0, self.settings.max_sentences - len(firsts))]
-        return sorted(out, key=lambda i: (cands[i].chunk, i))
-
-
-def _crosslingual(x: np.ndarray, sents: list[Sentence], names: list[str]) -> np.ndarray:
-    """The order to quote sentences in for a question in another language: only the names
-    it writes in pinyin (`names`: 瑞金, 金山) can match literally, and the learned scorer,
-    trained on Chinese questions seen "blind", ranked worse on the dev sets' English
-    questions (the right sentence among its best three for 64%) than retrieval order, the
-    asked kind of value and the e5 similarity together (78%). The names' share in the
-    sentence (in its chunk at 0.6) is added."""
-    rank = np.array([s.rank for s in sents], dtype=np.float64)
-    col = features.NAMES.index
-    named = np.array(
-        [
-            sum(1.0 if n in s.text else 0.6 if n in s.context else 0.0 for n in names)
-            / max(1, len(names))
-            for s in sents
-        ]
-    )
-    return x[:, col("type_match")] + 1.0 / (1.0 + rank) + x[:, col("cos")] + named
-
-
-def _close_to_best(logits: np.ndarray, sents: list[Sentence], margin: float) -> list[int]:
-    """The best sentence and those close to it, without repeats (chunks overlap)."""
-    order = [int(i) for i in np.argsort(-logits)]
-    out: list[int] = []
-    for i in order:
-        if len(out) >= QUOTED or logits[i] < logits[order[0]] - margin:
-            break
-        if all(sents[i].text != sents[j].text for j in out):
-            out.append(i)
-    return out
+    def _pick(
+        self,
+        scored: list[Scored],
+        weights: dict[str, float],
+        picked: list[tuple[float, Sentence]],
+        chinese: bool,
+    ) -> list[tuple[float, Sentence]]:
+        """After `picked`: the best sentence, then those that add question terms the answer
+        does not cover yet, without repeats. For a question in another language, the terms
+        (numbers, Latin words) cannot tell which sentence answers: the best three are quoted."""
+        best = scored[0].score
+        total = sum(weights.values()) or 1.0
+        covered = {t for t in weights for _, p in picked if t in p.text}
+        picked = list(picked)
+        limit = self.settings.max_sentences if chinese else min(3, self.settings.max_sentences)
+        for s in scored:
+            if len(picked) >= limit or (chinese and s.score < 0.5 * best):
+                break
+            if any(_overlap(s.sentence.text, p.text) > 0.6 for _, p in picked):
+                continue  # the same sentence again, from an overlapping chunk
+            new = {t for t in weights if t not in covered and t in s.sentence.text}
+            gain = sum(weights[t] for t in new) / total
+            if chinese and picked and s.score < 0.8 * best and gain < 0.15:
+                continue  # weaker, and adds nothing the answer lacks
+            picked.append((s.score, s.sentence))
+            covered |= new
+        return picked
 
 
 def parts(question: str) -> list[str]:
@@ -179,61 +140,69 @@ def parts(question: str) -> list[str]:
     ("一共几家，另外还有多少上市企业？")."""
     out: list[str] = []
     for piece in _PART_END.split(question):
-        clauses = [c for c in _COMMA.split(piece) if c.strip()]
-        asking = [c for c in clauses if any(p.search(c) for p in features.ASKS.values())]
-        if len(asking) > 1:
-            out += asking
-        elif piece.strip():
-            out.append(piece)
+        for clause in _COMMA.split(piece):
+            if not clause.strip():
+                continue
+            if out and out[-1] and not (_ASKS.search(clause) and _ASKS.search(out[-1])):
+                out[-1] += "," + clause
+            else:
+                out.append(clause)
+        out.append("")  # a sentence end always starts a new part
+    return [p for p in out if p.strip()]
+
+
+def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) -> list[Scored]:
+    """Coverage, a little for rank, a bonus for holding the kind of value asked for, and a
+    penalty for headings and fragments, which are rarely an answer."""
+    wants_number, wants_date = bool(NUMBER_Q.search(question)), bool(DATE_Q.search(question))
+    out = []
+    for sent in sentences:
+        coverage = evidence.coverage(weights, sent)
+        score = coverage + 0.08 / (sent.rank + 1)
+        if wants_number and HAS_NUMBER.search(sent.text):
+            score += 0.15
+        if wants_date and HAS_DATE.search(sent.text):
+            score += 0.15
+        if sent.end - sent.start < 10 or not sent.text.endswith(_SENTENCE_END):
+            score *= 0.6
+        out.append(Scored(score, coverage, sent))
     return out
 
 
-def _knows_something(question: str, corpus: Corpus) -> bool:
-    """Whether there is anything to weigh: a term the index knows, or, for a question in
-    another language (matched to Chinese text by meaning, through e5), one of that
-    language's function or question words — "asdkjh qwe zzz" has neither."""
-    if any(corpus.known(t) for t in terms(question)):
-        return True
-    return not is_chinese(question) and any(
-        w in STOPWORDS for w in re.findall(r"[a-z]+", question.lower())
+def _union_coverage(picked: list[tuple[float, Sentence]], weights: dict[str, float]) -> float:
+    """How much of the question the picked sentences cover together (a sentence per part)."""
+    total = sum(weights.values())
+    if not total or not picked:
+        return 0.0
+    covered = sum(
+        w * max(evidence.coverage({t: 1.0}, s) for _, s in picked) for t, w in weights.items()
     )
-
-
-def _lead(s: Sentence, q: features.Question) -> tuple[int, int] | None:
-    """The clause of the sentence that holds a value of the asked kind — other than the
-    question's own years and numbers — and best matches what is asked about: the focus
-    terms first (床位 in "多少张床位"), then the weighted terms; the shortest on a tie."""
-    best, key = None, None
-    for m in _CLAUSE.finditer(s.text):
-        clause = m.group(0).strip()
-        rest = clause
-        for c in q.constraints:
-            rest = rest.replace(c, "")
-        if not clause or not any(features.has_value(k, rest) for k in q.asks):
-            continue
-        k = (
-            sum(f in clause for f in q.focus),
-            sum(w for t, w in q.weights.items() if t in clause),
-            -len(clause),
-        )
-        if key is None or k > key:
-            start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-            best, key = (start, start + len(clause)), k
-    if best and best[1] - best[0] < len(s.text.rstrip("。!?;…")) * 0.9:
-        return best
-    return None
-
-
-def _cited(text: str, n: int, chinese: bool) -> str:
-    if text[-1:] in '。!?;…”’"」』)':
-        return f"{text}[{n}]"
-    return f"{text}{'。' if chinese else '.'}[{n}]"
+    return covered / total
 
 
 def _extend(p: Picked, text: str) -> Picked:
-    """A short sentence that announces what follows ("长春具备三大核心优势:") takes the next."""
+    """A short sentence that announces what follows ("长春具备三大核心优势。") takes the next one."""
     quote = text[p.start : p.end]
-    if len(quote) >= 30 and not quote.endswith((":", "：")):
+    if len(quote) >= 30 and not quote.endswith(":"):
         return p
-    following = [e for s, e in sentences(text) if s >= p.end]
-    return Picked(p.n, p.start, following[0], p.score) if following else p
+    following = [s for s in sentences(text) if s[0] >= p.end]
+    return Picked(n=p.n, start=p.start, end=following[0][1], score=p.score) if following else p
+
+
+def _merge(picked: list[Picked]) -> list[Picked]:
+    """Quotes that overlap in one chunk (a sentence and the one `_extend` joined to another)
+    become one, in the order of the first."""
+    merged: list[Picked] = []
+    for p in picked:
+        same = next((m for m in merged if m.n == p.n and p.start < m.end and m.start < p.end), None)
+        if same:
+            same.start, same.end = min(same.start, p.start), max(same.end, p.end)
+        else:
+            merged.append(Picked(n=p.n, start=p.start, end=p.end, score=p.score))
+    return merged
+
+
+def _overlap(a: str, b: str) -> float:
+    grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
+    return len(grams_a & grams_b) / max(1, min(len(grams_a), len(grams_b)))

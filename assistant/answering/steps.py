@@ -139,7 +139,6 @@ class Steps:
             standalone_question=turn.query.standalone,
             answer=text,
             refused=draft.refused,
-            answerability=draft.answerability,
             mode=turn.mode,
             model=self.model_name if turn.mode == "llm" else None,
             notice=turn.notice,

@@ -21,8 +21,7 @@ _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
-# Question words and function words that carry no topic (Chinese and English): closed
-# classes of the languages, so they hold for any document.
+# Question words and function words that carry no topic (Chinese and English).
 STOPWORDS = frozenset(
     """
     的 了 是 在 和 与 及 或 也 都 就 而 有 为 对 把 被 从 到 将 于 以 由 等 这 那 这个 那个 其 之 中 上 下
@@ -31,19 +30,24 @@ STOPWORDS = frozenset(
     我 你 他 她 它 我们 你们 他们 它们 该 此 可以 能 会 要 还 又 并 但 而且 以及 关于 通过 进行 已经 目前
     the a an of in on at to for and or is are was were be been what which who whom whose when where why how
     many much does did do has have had with by from about as that this these those it its their there any
-    tell me please can could would should will
+    tell me please can could would should will project projects
     跟 叫 叫做 称为 是谁 哪位 哪家 哪几 哪几个 哪几家 哪几项 哪天 哪一天 几项 几家 几位 几名 几张 几年 一共 总共
-    整个 全部 所有 相关 有关 现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲
+    整个 全部 所有 相关 有关 现在 当时 之前 之后 曾经 为何 什么样 怎么样 有何 做了 做过 有着 属于 指 指的是 来说 说 讲 提到 提及 报道 文章
     """.split()
 )
 _QUESTION_WORD = re.compile(
     r"^(几|哪|多少|什么|怎|如何|是否|多长|多大|多久)|^[那这][位个些项家里]$"
 )
+# Nouns that say how a question is asked rather than what it is about.
+GENERIC_NOUNS = frozenset(
+    "领导 方式 时间 数量 计划 情况 内容 目标 问题 方面 领域 作用 意义 措施 特点 优势 表态 项目 工作 身份 "
+    "名字 名称 地方 地点 原因 结果 情况 东西 部分 主要 具体 方向 角色".split()
+)
 
 
 # Bumped when the term rules below change, so the BM25 term cache of an older rule set is
 # never read (the cache key also holds jieba's version).
-SEGMENTER_VERSION = "4"  # 4: the reader's stopword list
+SEGMENTER_VERSION = "3"
 
 _load_lock = threading.Lock()
 
@@ -63,17 +67,16 @@ def load() -> jieba.Tokenizer:
         return jieba.dt
 
 
-def tag(text: str, hmm: bool = True) -> list[tuple[str, str]]:
+def tag(text: str) -> list[tuple[str, str]]:
     """jieba's words of `text` with their part-of-speech tags (ns place, nr person, nt
-    organisation, b distinguishing word such as 二期, t time word), lower-cased. Without
-    `hmm`, only dictionary words are tagged (10x faster; unknown names stay untagged).
+    organisation, b distinguishing word such as 二期, t time word), lower-cased.
 
     The first call imports `jieba.posseg`, which reads its word tags from jieba's
     dictionary (about 0.25 s): only processes that tag pay it."""
     import jieba.posseg
 
     load()
-    return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text, HMM=hmm)]
+    return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text)]
 
 
 def in_dictionary(word: str) -> bool:
