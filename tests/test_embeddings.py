@@ -91,12 +91,17 @@ def test_cache_is_keyed_by_model(tmp_path):
     assert inner.documents == ["甲"]
 
 
-def test_cache_passes_queries_through(tmp_path):
+def test_cache_keeps_the_last_queries_in_memory(tmp_path):
+    # retrieval and the reader both ask for the question's vector: embedded once
     inner = CountingEmbeddings()
     cached = CachedEmbeddings(inner, "fake:1", tmp_path / "e.sqlite")
+    assert cached.embed_query("问") == cached.embed_query("问")
+    cached.embed_query("另一个问题")
+    assert inner.queries == ["问", "另一个问题"]
+    for i in range(40):  # only the last few are kept
+        cached.embed_query(f"问{i}")
     cached.embed_query("问")
-    cached.embed_query("问")
-    assert inner.queries == ["问", "问"]
+    assert inner.queries.count("问") == 2
 
 
 def test_cache_handles_duplicates_and_empty(tmp_path):

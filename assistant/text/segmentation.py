@@ -67,16 +67,17 @@ def load() -> jieba.Tokenizer:
         return jieba.dt
 
 
-def tag(text: str) -> list[tuple[str, str]]:
+def tag(text: str, hmm: bool = True) -> list[tuple[str, str]]:
     """jieba's words of `text` with their part-of-speech tags (ns place, nr person, nt
-    organisation, b distinguishing word such as 二期, t time word), lower-cased.
+    organisation, b distinguishing word such as 二期, t time word), lower-cased. Without
+    `hmm`, only dictionary words are tagged (10x faster; unknown names stay untagged).
 
     The first call imports `jieba.posseg`, which reads its word tags from jieba's
     dictionary (about 0.25 s): only processes that tag pay it."""
     import jieba.posseg
 
     load()
-    return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text)]
+    return [(w.lower(), flag) for w, flag in jieba.posseg.lcut(text, HMM=hmm)]
 
 
 def in_dictionary(word: str) -> bool:
