@@ -418,7 +418,7 @@ def test_markdown_document_view_is_rendered_and_sanitised():
 def test_library_debug_lines_stay_out_of_the_server_log():
     import logging
 
-    from assistant.ui.app import configure_logging
+    from assistant.logs import configure_logging
 
     configure_logging("WARNING")
     try:

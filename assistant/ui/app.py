@@ -10,7 +10,6 @@ external fonts (a CJK system font stack), nothing fetched from a CDN.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import uuid
@@ -22,6 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from assistant.login import login_parts  # noqa: E402
+from assistant.logs import configure_logging  # noqa: E402
 from assistant.redact import install_log_filter  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.ui.handlers import ChatUI, Message, Turn, parse_users, render_turns  # noqa: E402
@@ -356,37 +356,6 @@ def serve(
         show_error=False,
         **kwargs,
     )
-
-
-NOISY_LOGGERS = ("bm25s", "jieba")  # set themselves to DEBUG when imported
-
-
-def configure_logging(level_name: str) -> None:
-    """The server log at ASSISTANT_LOG_LEVEL, with no library's DEBUG lines below it.
-
-    bm25s and jieba set their own loggers to DEBUG (jieba with its own handler), so the
-    root level alone lets their lines through: a filter on those loggers holds them back.
-    """
-    level = logging.getLevelName(level_name.upper())
-    level = level if isinstance(level, int) else logging.WARNING
-    logging.basicConfig(level=level)
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(level)
-    for name in NOISY_LOGGERS:
-        logger = logging.getLogger(name)
-        for old in [f for f in logger.filters if getattr(f, "assistant_level", None) is not None]:
-            logger.removeFilter(old)
-        keep = _AtLeast(level)
-        logger.addFilter(keep)
-
-
-class _AtLeast(logging.Filter):
-    def __init__(self, level: int) -> None:
-        super().__init__()
-        self.assistant_level = level
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= self.assistant_level
 
 
 def launch(host: str | None = None, port: int | None = None) -> None:
