@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes.pdf import make_pdf
 
 from assistant.errors import IngestError
 from assistant.ingest.loading import decode_bytes, html_to_text, load_text
@@ -62,34 +63,9 @@ def test_html_to_text_keeps_paragraphs_apart():
     assert "第一段。第二段。" not in text
 
 
-def _minimal_pdf(text: str) -> bytes:
-    """A one-page PDF with `text` in Helvetica, offsets computed so the xref is valid."""
-    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
-
-
 def test_pdf_text(tmp_path):
     p = tmp_path / "a.pdf"
-    p.write_bytes(_minimal_pdf("Ruijin Jinshan campus plans 400 beds."))
+    p.write_bytes(make_pdf([["Ruijin Jinshan campus plans 400 beds."]]))
     assert "Ruijin Jinshan campus plans 400 beds." in load_text(p)
 
 

@@ -45,16 +45,17 @@ class Sentence:
     source: str
     start: int  # offsets in the chunk
     end: int
-    text: str  # lower-cased
-    context: str  # its chunk and title, lower-cased
+    text: str  # lower-cased (see `split`)
+    context: str  # its chunk and title, likewise
 
 
-def split(retrieved: list[Retrieved]) -> list[Sentence]:
-    """Every sentence of the retrieved chunks, in rank order."""
+def split(retrieved: list[Retrieved], lower: bool = True) -> list[Sentence]:
+    """Every sentence of the retrieved chunks, in rank order; lower-cased unless `lower` is
+    False (the learned reader's features were trained on the text as written)."""
     out = []
     for rank, hit in enumerate(retrieved):
-        chunk = hit.chunk.text.lower()
-        context = chunk + hit.chunk.title.lower()
+        chunk = hit.chunk.text.lower() if lower else hit.chunk.text
+        context = chunk + (hit.chunk.title.lower() if lower else hit.chunk.title)
         out += [
             Sentence(rank, hit.chunk.source, s, e, chunk[s:e], context)
             for s, e in sentences(hit.chunk.text)

@@ -23,11 +23,10 @@ import re
 
 import numpy as np
 
-from assistant.answering.evidence import Corpus
+from assistant.answering.evidence import Corpus, Sentence, split
 from assistant.answering.followup import Query
 from assistant.answering.learned import features
 from assistant.answering.learned import model as reader_model
-from assistant.answering.learned.evidence import Sentence, split
 from assistant.answering.learned.model import ReaderModel
 from assistant.answering.reader import Draft, Picked
 from assistant.schema import Retrieved
@@ -61,7 +60,7 @@ class LearnedReader:
     def answer(
         self, query: Query, retrieved: list[Retrieved], corpus: Corpus, refusal: str
     ) -> Draft:
-        sents = split(retrieved)
+        sents = split(retrieved, lower=False)
         question = query.standalone
         if not sents or not _knows_something(question, corpus):
             return Draft(text=refusal, refused=True, answerability=0.0)
