@@ -175,3 +175,15 @@ def test_pdf_citations_carry_their_page(run, seeded_settings, tmp_path):
     assert cited == {2}
     data = json.loads(run("ask", "--json", Q).stdout)
     assert data["citations"] and all(c["page"] is None for c in data["citations"])
+
+
+def test_serve_on_a_taken_port_says_what_to_do(run):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}" in result.output and "--port or UI_PORT" in result.output

@@ -365,8 +365,27 @@ def launch(host: str | None = None, port: int | None = None) -> None:
     settings = Settings()
     configure_logging(settings.log_level)
     install_log_filter(settings)  # no key or URL credential in any log line
+    check_port(host or settings.ui.host, port or settings.ui.port)  # before seconds of loading
     assistant = Assistant.from_settings(settings)
     serve(build_app(assistant, settings), settings, host, port)
+
+
+def check_port(host: str, port: int) -> None:
+    """`ConfigError` saying what to do when the chat's address is taken (Gradio's own error
+    is a traceback that names an environment variable this project does not read)."""
+    import socket
+
+    from assistant.errors import ConfigError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve on {host}:{port} ({exc.strerror or exc}): another program "
+                "(perhaps another `assistant serve`) uses it; stop it, or choose another port "
+                "with --port or UI_PORT"
+            ) from exc
 
 
 __all__ = ["build_app", "launch", "serve", "theme", "ChatUI"]
