@@ -297,11 +297,14 @@ def sessions(data_dir: Path, n: int, seconds: float, seed: int) -> dict:
         asked: list[str] = []
         while time.monotonic() < deadline:
             question = f"{rng.choice(pool)}"
-            if len(asked) >= 4:  # a new conversation every few turns
+            if len(asked) >= 4:  # a new conversation (a new browser session) every few turns
+                client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
                 history, asked = [], []
             t0 = time.perf_counter()
             try:
-                history, _ = client.predict(question, history, "zh", api_name="/chat")
+                history, _ = client.predict(
+                    question, history, "zh", "default", {}, api_name="/chat"
+                )
             except Exception as exc:
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:200])
