@@ -158,19 +158,12 @@ class Store:
     # --- reading -------------------------------------------------------------------
     def manifest(self) -> dict[str, DocRecord]:
         got = self.docs.get(include=["metadatas"])
-        return {
-            i: DocRecord(
-                source=i,
-                title=str(m.get("title", "")),
-                content_hash=str(m["content_hash"]),
-                file_hash=str(m.get("file_hash", "")),
-                chunks=int(m.get("chunks", 0)),
-                ingested_at=float(m.get("ingested_at", 0)),
-                instructions=int(m.get("instructions", 0) or 0),
-                warnings=str(m.get("warnings", "") or ""),
-            )
-            for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
-        }
+        return {i: _record(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def record(self, source: str) -> DocRecord | None:
+        """One document's manifest record (one indexed read, not the whole manifest)."""
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        return _record(source, got["metadatas"][0]) if got["ids"] else None
 
     def generation(self) -> str:
         """A cheap token that changes whenever a document is added, changed or removed.
@@ -347,3 +340,16 @@ class Store:
         for coll in (collection, f"{collection}-docs"):
             with contextlib.suppress(Exception):  # already gone
                 client.delete_collection(coll)
+
+
+def _record(source: str, m: Any) -> DocRecord:
+    return DocRecord(
+        source=source,
+        title=str(m.get("title", "")),
+        content_hash=str(m["content_hash"]),
+        file_hash=str(m.get("file_hash", "")),
+        chunks=int(m.get("chunks", 0)),
+        ingested_at=float(m.get("ingested_at", 0)),
+        instructions=int(m.get("instructions", 0) or 0),
+        warnings=str(m.get("warnings", "") or ""),
+    )

@@ -240,7 +240,8 @@ class ChatUI(KnowledgeUI):
             return render_doc_message(t(lang, "doc_missing", source=source))
         page = int(req["page"]) if str(req.get("page", "")).isdigit() else None
         html = render_document(doc.title, doc.source, doc.text, start, end, chunk, lang, page)
-        flagged = sum(r.instructions for r in bot.sources() if r.source == source)
+        record = bot.store.record(source)
+        flagged = record.instructions if record else 0
         return (render_warning(t(lang, "doc_instructions", n=flagged)) if flagged else "") + html
 
     def status(self, lang: str, kb: str | None = None) -> str:
