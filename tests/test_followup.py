@@ -44,10 +44,32 @@ def test_follow_up_is_expanded_with_earlier_question():
     assert weights["金山"] == 0.5
 
 
-def test_only_the_last_two_questions_are_used():
-    q = expand("那二期呢？", ["第一问关于无锡分院？", "第二问关于海南医院？", FIRST])
-    assert "第一问" not in q.standalone
-    assert q.standalone.startswith("第二问关于海南医院？")
+def test_only_the_question_it_refers_to_is_carried():
+    """An unrelated earlier turn does not spoil the answer: the follow-up reads the latest
+    question that names a subject, not every earlier one."""
+    q = expand("那二期呢？", ["华老伯的手术做了多长时间？", "无锡分院有多少个专科？", FIRST])
+    assert q.standalone == f"{FIRST} 那二期呢？"
+    assert q.carried == [FIRST]
+    assert "手术" not in q.weighted_terms() and "专科" not in q.weighted_terms()
+    assert q.history == ["华老伯的手术做了多长时间？", "无锡分院有多少个专科？", FIRST]
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject():
+    q = expand("三期呢？", ["华老伯的手术做了多长时间？", FIRST, "那二期呢？"])
+    assert q.carried == [FIRST, "那二期呢？"]
+    assert q.standalone == f"{FIRST} 那二期呢？ 三期呢？"
+    # a longer chain: the subject and the latest follow-up
+    q = expand("四期呢？", [FIRST, "那二期呢？", "三期呢？"])
+    assert q.carried == [FIRST, "三期呢？"]
+
+
+def test_keyboard_mashing_is_not_a_follow_up():
+    known = {"瑞金", "医院", "金山", "院区", "床位", "规划"}.__contains__
+    q = expand("asdkjh qwe zzz", [FIRST], known)
+    assert q.standalone == "asdkjh qwe zzz" and q.carried == []
+    assert not needs_context("asdkjh qwe zzz", known)
+    # English follow-ups are words: they still lean on the earlier question
+    assert expand("What about phase two?", [FIRST], known).carried == [FIRST]
 
 
 def test_standalone_question_is_left_alone():

@@ -63,6 +63,8 @@ def test_history_is_capped_per_item_in_turns_and_in_total():
         ("😀🎉", False),
         ("Сколько коек?", False),
         ("12345", False),
+        ("asdkjh qwe zzz", False),  # keyboard mashing: no known term, no English word
+        ("What is the Mars base?", True),  # English: refused later, naming the closest sources
     ],
 )
 def test_the_vocabulary_gate(question, answerable):

@@ -1,8 +1,11 @@
 """Turn a follow-up question into a standalone one.
 
 With an LLM the conversation is condensed by the `condense` prompt. Offline, a
-question that leans on earlier turns (short, or with 那/它/this/that...) is expanded
-with the earlier user questions; the answerer weights those terms at half.
+question that leans on earlier turns (short, or with 那/它/this/that...) is read with the
+earlier question it refers to: the latest one that names its own subject (an earlier
+follow-up is read with it too, so "那二期呢？" after "一期规划多少张床位？" stays about
+the same campus). Turns before that subject are not carried: an unrelated earlier topic
+cannot spoil the answer. The answerer weights the carried terms at half.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistant.answering.inputs import has_language
 from assistant.text.segmentation import is_chinese, tag, terms
 
 _ANAPHORA = re.compile(
@@ -24,12 +28,13 @@ _ANAPHORA = re.compile(
 class Query:
     question: str
     standalone: str
-    history: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # the earlier questions, as asked
+    carried: list[str] = field(default_factory=list)  # those the standalone question reads
 
     def weighted_terms(self) -> dict[str, float]:
-        """Terms of the question at 1.0; terms only in the earlier questions at 0.5."""
+        """Terms of the question at 1.0; terms only in the carried earlier questions at 0.5."""
         weights: dict[str, float] = {}
-        for q in self.history[-2:]:
+        for q in self.carried:
             for t in terms(q):
                 weights[t] = 0.5
         for t in terms(self.question if self.history else self.standalone):
@@ -41,6 +46,8 @@ def needs_context(question: str, known: Callable[[str], bool] | None = None) -> 
     """Whether a question leans on earlier turns: it points back (那/它/this...), or it is
     short, unless every noun of it is new to the index ("火星上有多少人居住？" starts a new
     topic; the earlier questions would only lend it their answer)."""
+    if known is not None and not has_language(question, known):
+        return False  # "asdkjh qwe zzz" refers to nothing: refused as it stands
     if _ANAPHORA.search(question.strip()):
         return True
     short = len(question) <= 12 if is_chinese(question) else len(question.split()) <= 5
@@ -48,10 +55,27 @@ def needs_context(question: str, known: Callable[[str], bool] | None = None) -> 
     return short and not (known and nouns and not any(known(n) for n in nouns))
 
 
+def carried(history: list[str], known: Callable[[str], bool] | None = None) -> list[str]:
+    """The earlier questions a follow-up reads: the latest that names its own subject, and
+    the latest follow-up asked after it, if any."""
+    turns: list[str] = []
+    for h in reversed(history):
+        turns.insert(0, h)
+        if not needs_context(h, known):
+            break
+    return turns if len(turns) <= 2 else [turns[0], turns[-1]]
+
+
 def expand(question: str, history: list[str], known: Callable[[str], bool] | None = None) -> Query:
-    """The offline standalone question: earlier questions prepended when the question needs them.
-    `known(term)`: whether the index holds the term."""
+    """The offline standalone question: the earlier questions it refers to prepended when it
+    needs them. `known(term)`: whether the index holds the term."""
     history = [h.strip() for h in history if h and h.strip()]
     if not history or not needs_context(question, known):
         return Query(question=question, standalone=question)
-    return Query(question=question, standalone=" ".join([*history[-2:], question]), history=history)
+    earlier = carried(history, known)
+    return Query(
+        question=question,
+        standalone=" ".join([*earlier, question]),
+        history=history,
+        carried=earlier,
+    )

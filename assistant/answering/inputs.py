@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.errors import InputError
 from assistant.settings import AnswerSettings
-from assistant.text.segmentation import terms
+from assistant.text.segmentation import STOPWORDS, is_chinese, terms
 
 # Characters that are not text: control codes (Cc) and invisible format characters (Cf:
 # zero-width spaces and joiners, BOMs, bidi overrides that can disguise a question).
@@ -121,7 +121,26 @@ def answerable_terms(question: str, known: Callable[[str], bool]) -> bool:
         return False
     if any(known(w) for w in words):
         return True
-    return any(_LATIN.match(w) or _HAN.search(w) for w in words)
+    return any(_HAN.search(w) for w in words) or (
+        any(_LATIN.match(w) for w in words) and has_language(question, known)
+    )
 
 
-__all__ = ["answerable_terms", "clean_history", "clean_question", "clean_text", "content_terms"]
+def has_language(question: str, known: Callable[[str], bool]) -> bool:
+    """Whether the input is words at all: a term the index knows, Chinese text, or a
+    function or question word of English (matched to Chinese sources by meaning).
+    Keyboard mashing ("asdkjh qwe zzz") has none of them: it is neither a question the
+    index could answer nor a follow-up to an earlier one."""
+    if is_chinese(question) or any(known(t) for t in terms(question)):
+        return True
+    return any(w in STOPWORDS for w in re.findall(r"[a-z]+", question.lower()))
+
+
+__all__ = [
+    "answerable_terms",
+    "clean_history",
+    "has_language",
+    "clean_question",
+    "clean_text",
+    "content_terms",
+]

@@ -86,8 +86,9 @@ class HybridSearch:
         dense = self.store.dense_search(vector, cfg.dense_k)
         t2 = time.perf_counter()
         bm25 = self.bm25()
-        # with the learned reader on trial: names in pinyin ("Jinshan") find their Chinese terms
-        if self.settings.answer.reader == "learned" and not is_chinese(query):
+        # a question in another language: the names it writes in pinyin ("Jinshan") find
+        # their Chinese terms
+        if not is_chinese(query):
             query = " ".join([query, *self.rare_names(query, bm25)])
         lexical = bm25.search(query, cfg.bm25_k)
         t3 = time.perf_counter()

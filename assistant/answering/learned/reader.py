@@ -25,13 +25,14 @@ import numpy as np
 
 from assistant.answering.evidence import Corpus, Sentence, split
 from assistant.answering.followup import Query
+from assistant.answering.inputs import has_language
 from assistant.answering.learned import features
 from assistant.answering.learned import model as reader_model
 from assistant.answering.learned.model import ReaderModel
 from assistant.answering.reader import Draft, Picked
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
-from assistant.text.segmentation import STOPWORDS, is_chinese, sentences, terms
+from assistant.text.segmentation import is_chinese, sentences, terms
 from assistant.text.transliteration import chinese_terms
 
 # Sentences whose log-odds are within MARGIN of the best one's are quoted too (up to
@@ -179,9 +180,7 @@ def _knows_something(question: str, corpus: Corpus) -> bool:
     language's function or question words — "asdkjh qwe zzz" has neither."""
     if any(corpus.known(t) for t in terms(question)):
         return True
-    return not is_chinese(question) and any(
-        w in STOPWORDS for w in re.findall(r"[a-z]+", question.lower())
-    )
+    return not is_chinese(question) and has_language(question, corpus.known)
 
 
 def _lead(s: Sentence, q: features.Question) -> tuple[int, int] | None:
