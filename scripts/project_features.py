@@ -64,6 +64,8 @@ def dump(dataset: Path, out: Path) -> Path:
                 "contexts": [s.context for s in sents],
                 "terms": {t: (corpus.idf(t), corpus.known(t)) for t in terms(question.lower())},
                 "x": x,
+                "qvec": qvec,
+                "svecs": svecs,
                 "gold": gold,
                 "rules_refused": answer.refused,
             }

@@ -52,7 +52,25 @@ def test_stub_answer_quotes_the_sentence_with_the_number():
 
 def test_max_sentences_respected():
     draft = answer("金山院区一期规划多少张床位？", [hit(1, CHUNK), hit(2, CHUNK)], max_sentences=1)
-    assert len(draft.picked) == 1
+    # the lead clause is a part of the one quoted sentence, not another sentence
+    outer = [
+        p
+        for p in draft.picked
+        if not any(
+            o is not p and o.n == p.n and o.start <= p.start and p.end <= o.end
+            for o in draft.picked
+        )
+    ]
+    assert len(outer) == 1
+
+
+def test_a_value_question_leads_with_the_clause_that_states_it():
+    draft = answer("金山院区一期规划多少张床位？", [hit(1, CHUNK)])
+    assert draft.text.startswith("一期规划床位400张。[1]")
+    lead, quote = draft.picked[:2]
+    assert quote.start <= lead.start and lead.end <= quote.end  # a span of the quoted sentence
+    # a question that asks for no value gets the quote alone
+    assert not answer("金山院区的建设标准是什么样的？", [hit(1, CHUNK)]).text.startswith("一期")
 
 
 def test_nothing_retrieved_is_refused():

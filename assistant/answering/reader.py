@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from assistant.answering import evidence
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
+from assistant.answering.lead import cited, lead_span
+from assistant.answering.learned import features
 from assistant.answering.refusal import DATE_Q, HAS_DATE, HAS_NUMBER, NUMBER_Q, should_refuse
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
@@ -72,15 +74,22 @@ class ExtractiveAnswerer:
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         if not scored:
             return Draft(text=refusal, refused=True)
-        picked = self._per_part(query, corpus, sentences) if is_chinese(query.question) else []
-        picked = self._pick(scored, weights, picked, chinese=is_chinese(query.question))
+        chinese = is_chinese(query.question)
+        per_part = self._per_part(query, corpus, sentences) if chinese else []
+        picked = self._pick(scored, weights, per_part, chinese=chinese)
         coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
         if should_refuse(query, retrieved, coverage, corpus, self.settings):
             return Draft(text=refusal, refused=True)
         spans = [Picked(s.rank + 1, s.start, s.end, score) for score, s in picked]
         spans = _merge([_extend(p, retrieved[p.n - 1].chunk.text) for p in spans])
-        sep = "" if is_chinese(query.question) else " "
-        body = sep.join(f"{retrieved[p.n - 1].chunk.text[p.start : p.end]}[{p.n}]" for p in spans)
+        lead = _lead(spans[0], query, corpus, retrieved) if chinese and not per_part else None
+        quotes = [f"{retrieved[p.n - 1].chunk.text[p.start : p.end]}[{p.n}]" for p in spans]
+        if lead is not None:
+            quotes.insert(
+                0, cited(retrieved[lead.n - 1].chunk.text[lead.start : lead.end], lead.n, True)
+            )
+            spans.insert(0, lead)
+        body = ("" if chinese else " ").join(quotes)
         return Draft(text=body, refused=False, picked=spans)
 
     def _per_part(
@@ -168,6 +177,17 @@ def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) 
             score *= 0.6
         out.append(Scored(score, coverage, sent))
     return out
+
+
+def _lead(first: Picked, query: Query, corpus: Corpus, retrieved: list[Retrieved]) -> Picked | None:
+    """When the question asks for a value, the clause of the first quote that states it."""
+    q = features.analyse(query.standalone, corpus.idf)
+    if not q.asks:
+        return None
+    span = lead_span(retrieved[first.n - 1].chunk.text[first.start : first.end], q)
+    if span is None:
+        return None
+    return Picked(first.n, first.start + span[0], first.start + span[1], first.score)
 
 
 def _union_coverage(picked: list[tuple[float, Sentence]], weights: dict[str, float]) -> float:

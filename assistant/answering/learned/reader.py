@@ -26,6 +26,7 @@ import numpy as np
 from assistant.answering.evidence import Corpus, Sentence, split
 from assistant.answering.followup import Query
 from assistant.answering.inputs import has_language
+from assistant.answering.lead import cited, lead_span
 from assistant.answering.learned import features
 from assistant.answering.learned import model as reader_model
 from assistant.answering.learned.model import ReaderModel
@@ -42,7 +43,6 @@ MARGIN = 3.0
 QUOTED = 3
 _PART_END = re.compile(r"[？?。；;！!]+")
 _COMMA = re.compile(r"[，,]")
-_CLAUSE = re.compile(r"[^,，;；:：。!?！？]+")
 
 
 class LearnedReader:
@@ -93,14 +93,14 @@ class LearnedReader:
         for k, i in enumerate(chosen):
             s = sents[i]
             if k == 0 and not q.latin and q.asks and not scored:
-                lead = _lead(s, q)
+                lead = lead_span(s.text, q)
                 if lead:
                     spans.append(Picked(s.rank + 1, s.start + lead[0], s.start + lead[1], 1.0))
             p = Picked(s.rank + 1, s.start, s.end, float(logits[i]))
             spans.append(_extend(p, retrieved[s.rank].chunk.text))
         sep = "" if is_chinese(query.question) else " "
         body = sep.join(
-            _cited(retrieved[p.n - 1].chunk.text[p.start : p.end], p.n, is_chinese(query.question))
+            cited(retrieved[p.n - 1].chunk.text[p.start : p.end], p.n, is_chinese(query.question))
             for p in spans
         )
         return Draft(text=body, refused=False, picked=spans, answerability=answerability)
@@ -181,37 +181,6 @@ def _knows_something(question: str, corpus: Corpus) -> bool:
     if any(corpus.known(t) for t in terms(question)):
         return True
     return not is_chinese(question) and has_language(question, corpus.known)
-
-
-def _lead(s: Sentence, q: features.Question) -> tuple[int, int] | None:
-    """The clause of the sentence that holds a value of the asked kind — other than the
-    question's own years and numbers — and best matches what is asked about: the focus
-    terms first (床位 in "多少张床位"), then the weighted terms; the shortest on a tie."""
-    best, key = None, None
-    for m in _CLAUSE.finditer(s.text):
-        clause = m.group(0).strip()
-        rest = clause
-        for c in q.constraints:
-            rest = rest.replace(c, "")
-        if not clause or not any(features.has_value(k, rest) for k in q.asks):
-            continue
-        k = (
-            sum(f in clause for f in q.focus),
-            sum(w for t, w in q.weights.items() if t in clause),
-            -len(clause),
-        )
-        if key is None or k > key:
-            start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-            best, key = (start, start + len(clause)), k
-    if best and best[1] - best[0] < len(s.text.rstrip("。!?;…")) * 0.9:
-        return best
-    return None
-
-
-def _cited(text: str, n: int, chinese: bool) -> str:
-    if text[-1:] in '。!?;…”’"」』)':
-        return f"{text}[{n}]"
-    return f"{text}{'。' if chinese else '.'}[{n}]"
 
 
 def _extend(p: Picked, text: str) -> Picked:
