@@ -14,7 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from assistant.answering import evidence
+from assistant.answering import crosslingual, evidence
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
@@ -75,8 +75,13 @@ class ExtractiveAnswerer:
         if not scored:
             return Draft(text=refusal, refused=True)
         chinese = is_chinese(query.question)
-        per_part = self._per_part(query, corpus, sentences) if chinese else []
-        picked = self._pick(scored, weights, per_part, chinese=chinese)
+        per_part: list[tuple[float, Sentence]] = []
+        if chinese:
+            per_part = self._per_part(query, corpus, sentences)
+            picked = self._pick(scored, weights, per_part)
+        else:  # by meaning; the sentence vectors are stored by the text as written
+            chosen = crosslingual.best(query.standalone, evidence.split(retrieved, False), corpus)
+            picked = [(1.0, sentences[i]) for i in chosen[: self.settings.max_sentences]]
         coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
         if should_refuse(query, retrieved, coverage, corpus, self.settings):
             return Draft(text=refusal, refused=True)
@@ -121,24 +126,21 @@ class ExtractiveAnswerer:
         scored: list[Scored],
         weights: dict[str, float],
         picked: list[tuple[float, Sentence]],
-        chinese: bool,
     ) -> list[tuple[float, Sentence]]:
         """After `picked`: the best sentence, then those that add question terms the answer
-        does not cover yet, without repeats. For a question in another language, the terms
-        (numbers, Latin words) cannot tell which sentence answers: the best three are quoted."""
+        does not cover yet, without repeats."""
         best = scored[0].score
         total = sum(weights.values()) or 1.0
         covered = {t for t in weights for _, p in picked if t in p.text}
         picked = list(picked)
-        limit = self.settings.max_sentences if chinese else min(3, self.settings.max_sentences)
         for s in scored:
-            if len(picked) >= limit or (chinese and s.score < 0.5 * best):
+            if len(picked) >= self.settings.max_sentences or s.score < 0.5 * best:
                 break
             if any(_overlap(s.sentence.text, p.text) > 0.6 for _, p in picked):
                 continue  # the same sentence again, from an overlapping chunk
             new = {t for t in weights if t not in covered and t in s.sentence.text}
             gain = sum(weights[t] for t in new) / total
-            if chinese and picked and s.score < 0.8 * best and gain < 0.15:
+            if picked and s.score < 0.8 * best and gain < 0.15:
                 continue  # weaker, and adds nothing the answer lacks
             picked.append((s.score, s.sentence))
             covered |= new

@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 
+from assistant.answering import crosslingual
 from assistant.answering.evidence import Corpus, Sentence, split
 from assistant.answering.followup import Query
 from assistant.answering.inputs import has_language
@@ -85,7 +86,9 @@ class LearnedReader:
             chosen = self._per_part([lg for lg, _ in scored], cands)
         elif q.latin:
             names = chinese_terms(question, corpus.vocab)
-            chosen = _close_to_best(_crosslingual(x, sents, names), sents, np.inf)
+            chosen = crosslingual.distinct(
+                crosslingual.scores(x, sents, names), sents, crosslingual.QUOTED
+            )
         else:
             chosen = _close_to_best(logits, sents, MARGIN)
         chosen = chosen[: self.settings.max_sentences]
@@ -127,25 +130,6 @@ class LearnedReader:
                     taken += 1
         out = firsts + seconds[: max(0, self.settings.max_sentences - len(firsts))]
         return sorted(out, key=lambda i: (cands[i].chunk, i))
-
-
-def _crosslingual(x: np.ndarray, sents: list[Sentence], names: list[str]) -> np.ndarray:
-    """The order to quote sentences in for a question in another language: only the names
-    it writes in pinyin (`names`: 瑞金, 金山) can match literally, and the learned scorer,
-    trained on Chinese questions seen "blind", ranked worse on the dev sets' English
-    questions (the right sentence among its best three for 64%) than retrieval order, the
-    asked kind of value and the e5 similarity together (78%). The names' share in the
-    sentence (in its chunk at 0.6) is added."""
-    rank = np.array([s.rank for s in sents], dtype=np.float64)
-    col = features.NAMES.index
-    named = np.array(
-        [
-            sum(1.0 if n in s.text else 0.6 if n in s.context else 0.0 for n in names)
-            / max(1, len(names))
-            for s in sents
-        ]
-    )
-    return x[:, col("type_match")] + 1.0 / (1.0 + rank) + x[:, col("cos")] + named
 
 
 def _close_to_best(logits: np.ndarray, sents: list[Sentence], margin: float) -> list[int]:
