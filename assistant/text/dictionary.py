@@ -58,7 +58,7 @@ def cache_file(name: str, *sources: Path) -> Path:
     return cache_dir() / f"{name}-{cache_key(*sources)}"
 
 
-def _write(path: Path, write: Callable[[Path], None]) -> None:
+def _write(path: Path, write: Callable[[Path], object]) -> None:
     """`write(tmp)` into a temporary file beside `path`, then moved into place (so readers
     never see half a file). Files of other keys stay: another install may use them."""
     try:
@@ -78,6 +78,10 @@ class Tokenizer(jieba.Tokenizer):
     """jieba's tokenizer on its default dictionary, whose prefix dictionary is read from a
     cache file with `marshal.loads` (what jieba builds it from and how is unchanged:
     `Tokenizer.gen_pfdict` of `get_dict_file()`)."""
+
+    FREQ: dict[str, int]
+    total: int
+    initialized: bool
 
     def initialize(self, dictionary: str | None = None) -> None:
         if dictionary is not None:
