@@ -14,7 +14,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from assistant.answering import crosslingual, evidence
+import numpy as np
+
+from assistant.answering import answerability, crosslingual, evidence
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
@@ -75,16 +77,23 @@ class ExtractiveAnswerer:
         if not scored:
             return Draft(text=refusal, refused=True)
         chinese = is_chinese(query.question)
-        per_part: list[tuple[float, Sentence]] = []
-        if chinese:
-            per_part = self._per_part(query, corpus, sentences)
-            picked = self._pick(scored, weights, per_part)
-        else:  # by meaning; the sentence vectors are stored by the text as written
-            chosen = crosslingual.best(query.standalone, evidence.split(retrieved, False), corpus)
-            picked = [(1.0, sentences[i]) for i in chosen[: self.settings.max_sentences]]
+        per_part, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
-        if should_refuse(query, retrieved, coverage, corpus, self.settings):
-            return Draft(text=refusal, refused=True)
+        answerable = None
+        # The gate was fitted on e5 similarities: without them (stub corpora, another
+        # embedding model) its inputs mean something else, and the rules decide.
+        gated = (
+            self.settings.refusal == "learned" and corpus.query_vector(query.standalone) is not None
+        )
+        if chinese and gated:
+            gate = answerability.load()
+            answerable = gate.probability(answerability.signals(query, retrieved, corpus, coverage))
+            threshold = self.settings.min_answerability
+            refused = answerable < (gate.threshold if threshold is None else threshold)
+        else:
+            refused = should_refuse(query, retrieved, coverage, corpus, self.settings)
+        if refused:
+            return Draft(text=refusal, refused=True, answerability=answerable)
         spans = [Picked(s.rank + 1, s.start, s.end, score) for score, s in picked]
         spans = _merge([_extend(p, retrieved[p.n - 1].chunk.text) for p in spans])
         lead = _lead(spans[0], query, corpus, retrieved) if chinese and not per_part else None
@@ -95,7 +104,31 @@ class ExtractiveAnswerer:
             )
             spans.insert(0, lead)
         body = ("" if chinese else " ").join(quotes)
-        return Draft(text=body, refused=False, picked=spans)
+        return Draft(text=body, refused=False, picked=spans, answerability=answerable)
+
+    def signals(self, query: Query, retrieved: list[Retrieved], corpus: Corpus) -> np.ndarray:
+        """What the answerability model reads for this question (scripts/ fit it on these)."""
+        scored, weights, sentences = self.evidence(query, retrieved, corpus)
+        _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
+        coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
+        return answerability.signals(query, retrieved, corpus, coverage)
+
+    def _select(
+        self,
+        query: Query,
+        retrieved: list[Retrieved],
+        corpus: Corpus,
+        scored: list[Scored],
+        weights: dict[str, float],
+        sentences: list[Sentence],
+    ) -> tuple[list[tuple[float, Sentence]], list[tuple[float, Sentence]]]:
+        """The sentences to quote (and, of a question in parts, those chosen per part)."""
+        if is_chinese(query.question):
+            per_part = self._per_part(query, corpus, sentences)
+            return per_part, self._pick(scored, weights, per_part)
+        # by meaning; the sentence vectors are stored by the text as written
+        chosen = crosslingual.best(query.standalone, evidence.split(retrieved, False), corpus)
+        return [], [(1.0, sentences[i]) for i in chosen[: self.settings.max_sentences]]
 
     def _per_part(
         self, query: Query, corpus: Corpus, sentences: list[Sentence]

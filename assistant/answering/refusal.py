@@ -103,7 +103,7 @@ def should_refuse(
     if not clauses:
         return False
     sentences = evidence.split(retrieved)
-    return not any(_answered(c, sentences, corpus, settings.min_fact_coverage) for c in clauses)
+    return all(fact_coverage(c, sentences, corpus) < settings.min_fact_coverage for c in clauses)
 
 
 def missing_constraints(question: str, text: str) -> list[str]:
@@ -155,9 +155,11 @@ def _kind(clause: str) -> list[re.Pattern | None]:
     return next(([value] for asks, value in _FACT_KINDS if asks.search(clause)), [])
 
 
-def _answered(
-    clause: FactClause, sentences: list[Sentence], corpus: Corpus, min_coverage: float
-) -> bool:
+def fact_coverage(clause: FactClause, sentences: list[Sentence], corpus: Corpus) -> float:
+    """How well the best sentence that could answer the clause covers what it asks about:
+    the sentence holds a value of the kind asked for, its document names the clause's
+    subject, and its phrase with the value names the clause's phase (0 when none does)."""
+    best = 0.0
     for sent in sentences:
         if clause.value is not None and not clause.value.search(sent.text):
             continue
@@ -170,9 +172,8 @@ def _answered(
             ]
             if not all(any(ph in p for p in phrases) for ph in clause.phases):
                 continue
-        if evidence.coverage(clause.weights, sent) >= min_coverage:
-            return True
-    return False
+        best = max(best, evidence.coverage(clause.weights, sent))
+    return best
 
 
 def _present(term: str, text: str) -> bool:

@@ -1,0 +1,178 @@
+"""Whether the retrieved sources answer a Chinese question: a calibrated probability.
+
+The default reader quotes the sentences that cover the question best; whether to quote at
+all is decided here, by a logistic regression over what the evidence shows (`NAMES`):
+
+- the rule reader's evidence, as numbers rather than pass/fail checks: how much of the
+  question the best sentence and the quoted ones cover; how many of its names, phases and
+  numbered terms the source documents lack; how well the best sentence holding a value of
+  the asked kind (a number for 多少, a date for 哪一年) covers what the clause asks; the
+  best dense similarity;
+- the learned sentence scorer's view (`learned.model.AGGREGATES`: its best sentence's
+  score and features, trained on CMRC 2018 / DRCD);
+- which of the question's terms the index knows that the best sentence and its chunk
+  lack, and whether the asked thing (床位 in 多少张床位) is bound to a value there.
+
+The weights are fitted by `scripts/train_answerability.py` on the project's question sets
+(each written blind, then retired to `evals/datasets/`), with the refusal threshold chosen
+on predictions for sets held out of the fit. That script reports, per set, what the model
+refuses when that set was left out; evals/README.md has the figures. Questions in other
+languages keep the dense-similarity threshold: too few of them to fit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering import evidence, refusal
+from assistant.answering.evidence import Corpus
+from assistant.answering.followup import Query
+from assistant.answering.learned import features
+from assistant.answering.learned import model as reader_model
+from assistant.errors import ConfigError
+from assistant.schema import Retrieved
+from assistant.text.segmentation import terms
+
+ARTIFACT = Path(__file__).with_name("answerability.json")
+
+EVIDENCE = [
+    "cover_best",  # share of the question's weighted terms the best sentence covers
+    "cover_quoted",  # ... the quoted sentences together
+    "missing_terms",  # names, phases, numbered terms absent from the source documents
+    "fact_cover",  # coverage by the best sentence holding a value of the asked kind
+    "asks_fact",  # the question asks for a number, a date or a person
+    "dense_best",  # the best chunk's dense similarity
+]
+LEXICAL = [
+    "known_missing_sentence",  # IDF share of the question's known terms absent from it
+    "known_missing_chunk",
+    "rarest_missing_chunk",  # the rarest known term absent from the chunk (IDF / the max)
+    "rarest_missing_sentence",
+    "known_best_of_three",  # the best known-term coverage among the top three sentences
+    "unknown_share",  # share of the question's terms the index has never seen
+    "known_missing_chunk_count",
+    "focus_in_sentence",
+    "focus_bound_top",  # the asked thing and a value in one clause of the best sentence
+    "focus_bound_any",
+]
+NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL
+
+# Question words and particles: not terms the sources should contain.
+_FUNCTION = re.compile(
+    r"^(什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|是|的|了|有|在|和|与|及)"
+)
+
+
+def signals(
+    query: Query, retrieved: list[Retrieved], corpus: Corpus, coverage: tuple[float, float]
+) -> np.ndarray:
+    """The `NAMES` row of one question. `coverage`: the rule reader's (best, quoted)."""
+    question = query.question
+    sources = dict.fromkeys(r.chunk.source for r in retrieved)
+    documents = "\n".join(
+        [corpus.document(s).lower() for s in sources] + [r.chunk.title.lower() for r in retrieved]
+    )
+    missing = len(refusal.missing_constraints(question, documents))
+    clauses = refusal.fact_clauses(query, corpus)
+    lowered = evidence.split(retrieved)
+    fact = max((refusal.fact_coverage(c, lowered, corpus) for c in clauses), default=1.0)
+    dense = max((r.dense_score or 0.0) for r in retrieved)
+    row = [*coverage, float(missing), fact, float(bool(clauses)), dense]
+    return np.concatenate([np.asarray(row), _reader_view(query.standalone, retrieved, corpus)])
+
+
+def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> np.ndarray:
+    """The learned scorer's aggregates, and the lexical signals of its best sentence."""
+    sents = evidence.split(retrieved, lower=False)
+    cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
+    svecs = corpus.sentence_vectors([s.text for s in sents])
+    x = features.matrix(
+        features.analyse(question, corpus.idf), cands, corpus.query_vector(question), svecs
+    )
+    logits = reader_model.load().sentence_logits(x)
+    order = np.argsort(-logits)
+    top = int(order[0])
+    sentence, chunk = sents[top].text.lower(), sents[top].context.lower()
+    known = {
+        t: corpus.idf(t)
+        for t in terms(question.lower())
+        if not _FUNCTION.match(t) and corpus.known(t)
+    }
+    unknown = [t for t in terms(question.lower()) if not _FUNCTION.match(t) and not corpus.known(t)]
+    total = sum(known.values()) or 1.0
+    rarest = max(known.values(), default=1.0)
+    absent_sentence = [w for t, w in known.items() if t not in sentence]
+    absent_chunk = [w for t, w in known.items() if t not in chunk]
+    best3 = max(
+        sum(w for t, w in known.items() if t in sents[int(j)].text.lower()) / total
+        for j in order[:3]
+    )
+    col = features.NAMES.index
+    lexical = [
+        sum(absent_sentence) / total,
+        sum(absent_chunk) / total,
+        max(absent_chunk, default=0.0) / rarest,
+        max(absent_sentence, default=0.0) / rarest,
+        best3,
+        len(unknown) / max(1, len(known) + len(unknown)),
+        float(len(absent_chunk)),
+        float(x[top, col("focus_sent")]),
+        float(x[top, col("focus_bound")]),
+        float(x[:, col("focus_bound")].max()),
+    ]
+    return np.concatenate([reader_model.aggregate(x, logits), np.asarray(lexical)])
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The fitted regression (over standardised `NAMES`) and its refusal threshold."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+    info: dict
+
+    def probability(self, row: np.ndarray) -> float:
+        z = (row - self.mean) / self.scale
+        return float(1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept))))
+
+    def to_json(self) -> dict:
+        return {
+            "features": NAMES,
+            "coef": np.round(self.coef, 6).tolist(),
+            "intercept": round(self.intercept, 6),
+            "mean": np.round(self.mean, 6).tolist(),
+            "scale": np.round(self.scale, 6).tolist(),
+            "threshold": round(self.threshold, 4),
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Gate:
+        if d.get("features") != NAMES:
+            raise ConfigError(
+                "the answerability model was fitted on other signals than this version "
+                "computes: reinstall the package, or refit it with scripts/train_answerability.py"
+            )
+        return cls(
+            coef=np.asarray(d["coef"]),
+            intercept=float(d["intercept"]),
+            mean=np.asarray(d["mean"]),
+            scale=np.asarray(d["scale"]),
+            threshold=float(d["threshold"]),
+            info=d.get("info", {}),
+        )
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = ARTIFACT) -> Gate:
+    """The shipped model, read once per process."""
+    return Gate.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,165 @@
+"""Fit the answerability model (assistant/answering/answerability.json) on the project's
+question sets, and report what it refuses on sets held out of the fit.
+
+    uv run python scripts/train_answerability.py                  # every evals/datasets/*.jsonl
+    uv run python scripts/train_answerability.py --report-only    # the held-out figures only
+
+Every set is ingested into its own folder under `--work` (its `docs`, or the seeds) and each
+Chinese case is asked through the real chain; the reader's `signals` for the retrieved
+chunks are the features, the case's `answerable` the label. The sets were each written
+blind by someone who saw neither the code nor the other sets, so leaving one out at a time
+is the honest test of a model fitted on the others:
+
+- for every set, a regression fitted on the other sets predicts it (out-of-fold);
+- the refusal threshold is the highest one that refuses at most `--max-false-refusal` of the
+  answerable questions over all out-of-fold predictions;
+- the per-set refusal figures at that threshold, and the AUC, go into the artifact's `info`
+  and are printed; the shipped model is then fitted on all sets.
+
+A new blind set should be measured before it is added here: once it is, the figures on it
+are no longer unseen. scikit-learn is a development dependency only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.answering.answerability import ARTIFACT, NAMES, Gate  # noqa: E402
+from assistant.evaluation.dataset import load  # noqa: E402
+from assistant.text.segmentation import is_chinese  # noqa: E402
+
+C = 0.1  # L2 strength: chosen leave-one-set-out among 0.03-1 (weaker fits overfit the seeds)
+
+
+def rows_of(dataset: Path, work: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(signals, answerable) of the set's Chinese questions that retrieved something."""
+    from assistant.answering.chain import Assistant
+    from assistant.answering.followup import expand
+    from assistant.answering.reader import ExtractiveAnswerer
+    from assistant.settings import Settings
+
+    ds = load(dataset)
+    os.environ["ASSISTANT_DATA_DIR"] = str(work / dataset.stem)
+    os.environ["ANSWER_REFUSAL"] = "rules"  # what is retrieved does not depend on it
+    settings = Settings()
+    bot = Assistant.from_settings(settings)
+    bot.ingest([ds.docs or ROOT / "seeds"])
+    corpus = bot.knowledge.corpus()
+    reader = ExtractiveAnswerer(settings.answer)
+    xs, ys = [], []
+    for case in ds.cases:
+        if not is_chinese(case.question):
+            continue
+        answer = bot.ask(case.question, list(case.history))
+        if not answer.retrieved:
+            continue
+        query = expand(case.question, list(case.history), bot.knowledge.knows)
+        xs.append(reader.signals(query, answer.retrieved, corpus))
+        ys.append(case.answerable)
+    return np.array(xs), np.array(ys, dtype=bool)
+
+
+def fit(x: np.ndarray, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(x), y)
+    return scaler, model
+
+
+def predict(scaler, model, x: np.ndarray) -> np.ndarray:
+    return model.predict_proba(scaler.transform(x))[:, 1]
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    pos, neg = scores[labels], scores[~labels]
+    if not len(pos) or not len(neg):
+        return None
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def choose(scores: np.ndarray, answerable: np.ndarray, max_false_refusal: float) -> float:
+    """The highest threshold refusing at most that share of the answerable questions."""
+    pos = np.sort(scores[answerable])
+    allowed = int(np.floor(max_false_refusal * len(pos)))
+    return float(pos[allowed]) if len(pos) else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("datasets", nargs="*", type=Path)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/answerability"))
+    parser.add_argument("--max-false-refusal", type=float, default=0.05)
+    parser.add_argument("--out", type=Path, default=ARTIFACT)
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
+    sets = {d.stem: rows_of(d.resolve(), args.work) for d in datasets}
+    oof = {}
+    for name in sets:
+        x = np.vstack([sets[o][0] for o in sets if o != name])
+        y = np.concatenate([sets[o][1] for o in sets if o != name])
+        oof[name] = predict(*fit(x, y), sets[name][0])
+    scores = np.concatenate(list(oof.values()))
+    labels = np.concatenate([sets[n][1] for n in oof])
+    threshold = choose(scores, labels, args.max_false_refusal)
+    report = {}
+    for name, p in oof.items():
+        y = sets[name][1]
+        refused = p < threshold
+        report[name] = {
+            "questions": int(len(y)),
+            "unanswerable": int((~y).sum()),
+            "auc": None if auc(p, y) is None else round(auc(p, y), 3),
+            "unanswerable_refused": round(float(refused[~y].mean()), 3) if (~y).any() else None,
+            "answerable_refused": round(float(refused[y].mean()), 3),
+        }
+        print(f"{name:12} {json.dumps(report[name])}")
+    pooled = {
+        "auc": round(auc(scores, labels) or 0.0, 3),
+        "unanswerable_refused": round(float((scores < threshold)[~labels].mean()), 3),
+        "answerable_refused": round(float((scores < threshold)[labels].mean()), 3),
+    }
+    print(f"{'all':12} {json.dumps(pooled)}  threshold {threshold:.4f}")
+    if args.report_only:
+        return
+    x = np.vstack([v[0] for v in sets.values()])
+    y = np.concatenate([v[1] for v in sets.values()])
+    scaler, model = fit(x, y)
+    gate = Gate(
+        coef=model.coef_[0],
+        intercept=float(model.intercept_[0]),
+        mean=scaler.mean_,
+        scale=scaler.scale_,
+        threshold=threshold,
+        info={
+            "fitted_by": "scripts/train_answerability.py",
+            "date": date.today().isoformat(),
+            "sets": {n: int(len(v[1])) for n, v in sets.items()},
+            "C": C,
+            "threshold_from": (
+                f"out-of-fold predictions, each set predicted by a fit on the others: the "
+                f"highest threshold refusing <= {args.max_false_refusal:.0%} of answerable questions"
+            ),
+            "held_out": report,
+            "held_out_pooled": pooled,
+        },
+    )
+    args.out.write_text(json.dumps(gate.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote {args.out} ({len(NAMES)} signals, {len(y)} questions)")
+
+
+if __name__ == "__main__":
+    main()

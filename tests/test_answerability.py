@@ -1,0 +1,121 @@
+"""The answerability gate: its artifact, its arithmetic, its training helpers, and what it
+decides on the seeded index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answering import answerability
+from assistant.answering.answerability import NAMES, Gate
+from assistant.errors import ConfigError
+
+
+def gate(coef: list[float], threshold: float = 0.5) -> Gate:
+    n = len(coef)
+    return Gate(np.asarray(coef), 0.0, np.zeros(n), np.ones(n), threshold, {})
+
+
+def test_the_shipped_model_reads_the_signals_this_version_computes():
+    shipped = answerability.load()
+    assert len(shipped.coef) == len(shipped.mean) == len(shipped.scale) == len(NAMES)
+    assert 0.0 < shipped.threshold < 1.0
+    assert (shipped.scale > 0).all()
+    # it says where it came from and what it refused on sets held out of its fit
+    assert shipped.info["fitted_by"] == "scripts/train_answerability.py"
+    assert shipped.info["held_out_pooled"]["answerable_refused"] <= 0.05
+
+
+def test_a_model_fitted_on_other_signals_is_a_clear_error(tmp_path):
+    d = answerability.load().to_json()
+    d["features"] = d["features"][:-1]
+    path = tmp_path / "answerability.json"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(ConfigError, match="train_answerability"):
+        answerability.load(path)
+
+
+def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
+    g = Gate(np.array([2.0, -1.0]), 0.5, np.array([1.0, 0.0]), np.array([2.0, 1.0]), 0.3, {})
+    row = np.array([3.0, 1.0])  # z = (1, 1): 2 - 1 + 0.5
+    assert g.probability(row) == pytest.approx(1 / (1 + np.exp(-1.5)))
+    # more evidence on a positive weight raises the probability, on a negative one lowers it
+    assert gate([1.0, -1.0]).probability(np.array([1.0, 0.0])) > 0.5
+    assert gate([1.0, -1.0]).probability(np.array([0.0, 1.0])) < 0.5
+
+
+def test_to_json_and_back_keeps_the_model():
+    shipped = answerability.load()
+    back = Gate.from_json(json.loads(json.dumps(shipped.to_json())))
+    row = shipped.mean + shipped.scale * 0.5
+    assert back.probability(row) == pytest.approx(shipped.probability(row), abs=1e-5)
+    assert back.threshold == pytest.approx(shipped.threshold, abs=1e-4)
+
+
+# --- the training helpers (scikit-learn is a development dependency) ---------------------
+
+
+@pytest.fixture
+def trainer():
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_answerability
+
+    return train_answerability
+
+
+def test_auc_counts_ordered_pairs(trainer):
+    labels = np.array([True, True, False, False])
+    assert trainer.auc(np.array([0.9, 0.8, 0.2, 0.1]), labels) == 1.0
+    assert trainer.auc(np.array([0.1, 0.2, 0.8, 0.9]), labels) == 0.0
+    assert trainer.auc(np.array([0.5, 0.5, 0.5, 0.5]), labels) == 0.5
+    assert trainer.auc(np.array([0.5, 0.6]), np.array([True, True])) is None
+
+
+def test_choose_refuses_at_most_the_allowed_share_of_answerable(trainer):
+    rng = np.random.default_rng(0)
+    scores = rng.random(200)
+    answerable = rng.random(200) < 0.6
+    threshold = trainer.choose(scores, answerable, 0.05)
+    refused = scores < threshold
+    assert refused[answerable].mean() <= 0.05
+    # and it is the highest such threshold: the next answerable score up would refuse more
+    above = np.sort(scores[answerable][scores[answerable] > threshold])[0]
+    assert (scores[answerable] < above).mean() > 0.05
+
+
+def test_fit_separates_a_signal_that_carries_the_label(trainer):
+    rng = np.random.default_rng(1)
+    y = rng.random(300) < 0.5
+    x = np.column_stack([y + rng.normal(0, 0.5, 300), rng.normal(0, 1, 300)])
+    p = trainer.predict(*trainer.fit(x, y), x)
+    assert trainer.auc(p, y) > 0.9
+
+
+# --- on the seeded index -------------------------------------------------------------
+
+
+def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
+    threshold = answerability.load().threshold
+    asked = seeded_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
+    assert not asked.refused and "400张" in asked.answer
+    assert asked.answerability is not None and asked.answerability >= threshold
+    # the same article, a phase it never mentions
+    missing = seeded_assistant.ask("瑞金医院金山院区三期规划多少张床位？")
+    assert missing.refused
+    assert missing.answerability is not None and missing.answerability < threshold
+
+
+def test_the_rules_can_still_decide(seeded_settings):
+    from assistant.answering.chain import Assistant
+
+    rules = seeded_settings.model_copy(
+        update={"answer": seeded_settings.answer.model_copy(update={"refusal": "rules"})}
+    )
+    asked = Assistant.from_settings(rules).ask("瑞金医院金山院区一期规划多少张床位？")
+    assert not asked.refused and "400张" in asked.answer
+    assert asked.answerability is None  # no model was consulted
