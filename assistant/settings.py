@@ -96,11 +96,13 @@ class AnswerSettings(BaseSettings):
     # `learned`: the reader trained on public QA data (on trial: it measured worse than the
     # rules on the blind sets, see evals/README.md); `rules`: the rule-based reader.
     reader: Literal["rules", "learned"] = "rules"
-    # how the rule-based reader decides a Chinese question is not answered by the sources:
-    # `learned`, the calibrated answerability model (answering/answerability.py); `rules`,
-    # the thresholds ANSWER_MIN_COVERAGE / ANSWER_MIN_FACT_COVERAGE and the name checks
+    # how the rule-based reader decides a question is not answered by the sources:
+    # `learned`, the calibrated answerability models (answering/answerability.py), one for
+    # Chinese questions and one for others; `rules`, the thresholds ANSWER_MIN_COVERAGE /
+    # ANSWER_MIN_FACT_COVERAGE and the name checks (Chinese), ANSWER_MIN_DENSE_SCORE (others)
     refusal: Literal["learned", "rules"] = "learned"
-    # refuse below this answerability; unset: the threshold shipped with the model in use
+    # refuse below this answerability (every language); unset: the thresholds shipped with
+    # the models in use
     min_answerability: float | None = Field(default=None, ge=0.0, le=1.0)
     max_question_chars: int = 2000
     # what a history can cost: earlier questions kept, characters per item and in total

@@ -1,12 +1,13 @@
-"""Fit the answerability model (assistant/answering/answerability.json) on the project's
-question sets, and report what it refuses on sets held out of the fit.
+"""Fit the answerability models (assistant/answering/answerability.json) on the project's
+question sets, and report what they refuse on sets held out of the fit.
 
     uv run python scripts/train_answerability.py                  # every evals/datasets/*.jsonl
     uv run python scripts/train_answerability.py --report-only    # the held-out figures only
 
 Every set is ingested into its own folder under `--work` (its `docs`, or the seeds) and each
-Chinese case is asked through the real chain; the reader's `signals` for the retrieved
-chunks are the features, the case's `answerable` the label. The sets were each written
+case is asked through the real chain; the reader's `signals` for the retrieved chunks are
+the features, the case's `answerable` the label. Chinese questions and questions in other
+languages (English) get a model each, fitted and reported apart. The sets were each written
 blind by someone who saw neither the code nor the other sets, so leaving one out at a time
 is the honest test of a model fitted on the others:
 
@@ -14,7 +15,7 @@ is the honest test of a model fitted on the others:
 - the refusal threshold is the highest one that refuses at most `--max-false-refusal` of the
   answerable questions over all out-of-fold predictions;
 - the per-set refusal figures at that threshold, and the AUC, go into the artifact's `info`
-  and are printed; the shipped model is then fitted on all sets.
+  and are printed; the shipped model is then fitted on all sets (of its language group).
 
 A new blind set should be measured before it is added here: once it is, the figures on it
 are no longer unseen. scikit-learn is a development dependency only.
@@ -34,15 +35,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.answerability import ARTIFACT, NAMES, Gate  # noqa: E402
+from assistant.answering.answerability import ARTIFACT, NAMES, Gate, Gates  # noqa: E402
 from assistant.evaluation.dataset import load  # noqa: E402
 from assistant.text.segmentation import is_chinese  # noqa: E402
 
 C = 0.1  # L2 strength: chosen leave-one-set-out among 0.03-1 (weaker fits overfit the seeds)
+GROUPS = ("chinese", "other")
 
 
-def rows_of(dataset: Path, work: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(signals, answerable) of the set's Chinese questions that retrieved something."""
+def rows_of(dataset: Path, work: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For "chinese" and "other" questions: (signals, answerable) of the set's cases that
+    retrieved something."""
     from assistant.answering.chain import Assistant
     from assistant.answering.followup import expand
     from assistant.answering.reader import ExtractiveAnswerer
@@ -56,17 +59,19 @@ def rows_of(dataset: Path, work: Path) -> tuple[np.ndarray, np.ndarray]:
     bot.ingest([ds.docs or ROOT / "seeds"])
     corpus = bot.knowledge.corpus()
     reader = ExtractiveAnswerer(settings.answer)
-    xs, ys = [], []
+    rows: dict[str, tuple[list, list]] = {group: ([], []) for group in GROUPS}
     for case in ds.cases:
-        if not is_chinese(case.question):
-            continue
         answer = bot.ask(case.question, list(case.history))
         if not answer.retrieved:
             continue
         query = expand(case.question, list(case.history), bot.knowledge.knows)
+        xs, ys = rows["chinese" if is_chinese(case.question) else "other"]
         xs.append(reader.signals(query, answer.retrieved, corpus))
         ys.append(case.answerable)
-    return np.array(xs), np.array(ys, dtype=bool)
+    return {
+        g: (np.array(xs).reshape(len(xs), len(NAMES)), np.array(ys, dtype=bool))
+        for g, (xs, ys) in rows.items()
+    }
 
 
 def fit(x: np.ndarray, y: np.ndarray):
@@ -106,7 +111,22 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
-    sets = {d.stem: rows_of(d.resolve(), args.work) for d in datasets}
+    rows = {d.stem: rows_of(d.resolve(), args.work) for d in datasets}
+    gates = {}
+    for group in GROUPS:
+        print(f"--- {group} questions")
+        sets = {name: r[group] for name, r in rows.items() if len(r[group][1])}
+        gates[group] = fit_gate(sets, args.max_false_refusal)
+    if args.report_only:
+        return
+    both = Gates(chinese=gates["chinese"], other=gates["other"])
+    args.out.write_text(json.dumps(both.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote {args.out} ({len(NAMES)} signals)")
+
+
+def fit_gate(sets: dict[str, tuple[np.ndarray, np.ndarray]], max_false_refusal: float) -> Gate:
+    """Leave-one-set-out predictions, the threshold chosen on them, the per-set figures at
+    that threshold; then the model fitted on every set."""
     oof = {}
     for name in sets:
         x = np.vstack([sets[o][0] for o in sets if o != name])
@@ -114,31 +134,16 @@ def main() -> None:
         oof[name] = predict(*fit(x, y), sets[name][0])
     scores = np.concatenate(list(oof.values()))
     labels = np.concatenate([sets[n][1] for n in oof])
-    threshold = choose(scores, labels, args.max_false_refusal)
-    report = {}
-    for name, p in oof.items():
-        y = sets[name][1]
-        refused = p < threshold
-        report[name] = {
-            "questions": int(len(y)),
-            "unanswerable": int((~y).sum()),
-            "auc": None if auc(p, y) is None else round(auc(p, y), 3),
-            "unanswerable_refused": round(float(refused[~y].mean()), 3) if (~y).any() else None,
-            "answerable_refused": round(float(refused[y].mean()), 3),
-        }
-        print(f"{name:12} {json.dumps(report[name])}")
-    pooled = {
-        "auc": round(auc(scores, labels) or 0.0, 3),
-        "unanswerable_refused": round(float((scores < threshold)[~labels].mean()), 3),
-        "answerable_refused": round(float((scores < threshold)[labels].mean()), 3),
-    }
+    threshold = choose(scores, labels, max_false_refusal)
+    report = {name: figures(p, sets[name][1], threshold) for name, p in oof.items()}
+    for name, got in report.items():
+        print(f"{name:12} {json.dumps(got)}")
+    pooled = figures(scores, labels, threshold)
     print(f"{'all':12} {json.dumps(pooled)}  threshold {threshold:.4f}")
-    if args.report_only:
-        return
     x = np.vstack([v[0] for v in sets.values()])
     y = np.concatenate([v[1] for v in sets.values()])
     scaler, model = fit(x, y)
-    gate = Gate(
+    return Gate(
         coef=model.coef_[0],
         intercept=float(model.intercept_[0]),
         mean=scaler.mean_,
@@ -151,14 +156,25 @@ def main() -> None:
             "C": C,
             "threshold_from": (
                 f"out-of-fold predictions, each set predicted by a fit on the others: the "
-                f"highest threshold refusing <= {args.max_false_refusal:.0%} of answerable questions"
+                f"highest threshold refusing <= {max_false_refusal:.0%} of answerable questions"
             ),
             "held_out": report,
             "held_out_pooled": pooled,
         },
     )
-    args.out.write_text(json.dumps(gate.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"wrote {args.out} ({len(NAMES)} signals, {len(y)} questions)")
+
+
+def figures(p: np.ndarray, y: np.ndarray, threshold: float) -> dict:
+    """AUC and the refusal rates at `threshold` of predictions `p` for labels `y`."""
+    refused = p < threshold
+    got = auc(p, y)
+    return {
+        "questions": int(len(y)),
+        "unanswerable": int((~y).sum()),
+        "auc": None if got is None else round(got, 3),
+        "unanswerable_refused": round(float(refused[~y].mean()), 3) if (~y).any() else None,
+        "answerable_refused": round(float(refused[y].mean()), 3) if y.any() else None,
+    }
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.answering import answerability
-from assistant.answering.answerability import NAMES, Gate
+from assistant.answering.answerability import NAMES, Gate, Gates
 from assistant.errors import ConfigError
 
 
@@ -20,22 +20,29 @@ def gate(coef: list[float], threshold: float = 0.5) -> Gate:
     return Gate(np.asarray(coef), 0.0, np.zeros(n), np.ones(n), threshold, {})
 
 
-def test_the_shipped_model_reads_the_signals_this_version_computes():
+def test_the_shipped_models_read_the_signals_this_version_computes():
     shipped = answerability.load()
-    assert len(shipped.coef) == len(shipped.mean) == len(shipped.scale) == len(NAMES)
-    assert 0.0 < shipped.threshold < 1.0
-    assert (shipped.scale > 0).all()
-    # it says where it came from and what it refused on sets held out of its fit
-    assert shipped.info["fitted_by"] == "scripts/train_answerability.py"
-    assert shipped.info["held_out_pooled"]["answerable_refused"] <= 0.05
+    for gate_ in (shipped.chinese, shipped.other):
+        assert len(gate_.coef) == len(gate_.mean) == len(gate_.scale) == len(NAMES)
+        assert 0.0 < gate_.threshold < 1.0
+        assert (gate_.scale > 0).all()
+        # each says where it came from and what it refused on sets held out of its fit
+        assert gate_.info["fitted_by"] == "scripts/train_answerability.py"
+        assert gate_.info["held_out_pooled"]["answerable_refused"] <= 0.05
+    assert shipped.pick("一期规划多少张床位？") is shipped.chinese
+    assert shipped.pick("How many beds are planned?") is shipped.other
 
 
 def test_a_model_fitted_on_other_signals_is_a_clear_error(tmp_path):
     d = answerability.load().to_json()
-    d["features"] = d["features"][:-1]
+    d["other"]["features"] = d["other"]["features"][:-1]
     path = tmp_path / "answerability.json"
     path.write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(ConfigError, match="train_answerability"):
+        answerability.load(path)
+    # a file of the earlier, Chinese-only format
+    path.write_text(json.dumps(d["chinese"]), encoding="utf-8")
+    with pytest.raises(ConfigError, match="language group"):
         answerability.load(path)
 
 
@@ -48,12 +55,13 @@ def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
     assert gate([1.0, -1.0]).probability(np.array([0.0, 1.0])) < 0.5
 
 
-def test_to_json_and_back_keeps_the_model():
+def test_to_json_and_back_keeps_the_models():
     shipped = answerability.load()
-    back = Gate.from_json(json.loads(json.dumps(shipped.to_json())))
-    row = shipped.mean + shipped.scale * 0.5
-    assert back.probability(row) == pytest.approx(shipped.probability(row), abs=1e-5)
-    assert back.threshold == pytest.approx(shipped.threshold, abs=1e-4)
+    back = Gates.from_json(json.loads(json.dumps(shipped.to_json())))
+    for a, b in ((shipped.chinese, back.chinese), (shipped.other, back.other)):
+        row = a.mean + a.scale * 0.5
+        assert b.probability(row) == pytest.approx(a.probability(row), abs=1e-5)
+        assert b.threshold == pytest.approx(a.threshold, abs=1e-4)
 
 
 # --- the training helpers (scikit-learn is a development dependency) ---------------------
@@ -100,7 +108,7 @@ def test_fit_separates_a_signal_that_carries_the_label(trainer):
 
 
 def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
-    threshold = answerability.load().threshold
+    threshold = answerability.load().chinese.threshold
     asked = seeded_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
     assert not asked.refused and "400张" in asked.answer
     assert asked.answerability is not None and asked.answerability >= threshold
@@ -119,3 +127,39 @@ def test_the_rules_can_still_decide(seeded_settings):
     asked = Assistant.from_settings(rules).ask("瑞金医院金山院区一期规划多少张床位？")
     assert not asked.refused and "400张" in asked.answer
     assert asked.answerability is None  # no model was consulted
+
+
+def test_fit_gate_reports_each_left_out_set_and_keeps_false_refusal_in_bounds(trainer):
+    rng = np.random.default_rng(2)
+    sets = {}
+    for name in ("a", "b", "c"):
+        y = rng.random(120) < 0.6
+        x = np.column_stack([y + rng.normal(0, 0.7, 120), rng.normal(0, 1, 120)])
+        sets[name] = (x, y)
+    fitted = trainer.fit_gate(sets, 0.05)
+    assert set(fitted.info["held_out"]) == {"a", "b", "c"}
+    assert fitted.info["held_out_pooled"]["answerable_refused"] <= 0.05
+    assert fitted.info["held_out_pooled"]["auc"] > 0.8
+    assert fitted.coef[0] > 0 and 0.0 < fitted.threshold < 1.0
+
+
+def test_an_english_question_on_chinese_sources_has_its_own_gate(seeded_assistant):
+    asked = seeded_assistant.ask(
+        "How many beds are planned for the first phase of Ruijin Hospital's Jinshan campus?"
+    )
+    assert not asked.refused and "400张" in asked.answer
+    assert asked.answerability is not None
+    assert asked.answerability >= answerability.load().other.threshold
+
+
+def test_sources_in_another_language_are_left_to_the_rules(seeded_assistant, tmp_path):
+    """The gates were fitted on Chinese sources: an English question about an English PDF
+    is decided by the similarity threshold, as before."""
+    from fakes.pdf import AURORA, make_pdf
+
+    pdf = tmp_path / "aurora.pdf"
+    pdf.write_bytes(make_pdf(AURORA))
+    seeded_assistant.ingest([pdf])
+    asked = seeded_assistant.ask("How many researchers will the Aurora station house?")
+    assert not asked.refused and "42 researchers" in asked.answer
+    assert asked.answerability is None

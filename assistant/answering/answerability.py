@@ -1,4 +1,4 @@
-"""Whether the retrieved sources answer a Chinese question: a calibrated probability.
+"""Whether the retrieved sources answer a question: a calibrated probability.
 
 The default reader quotes the sentences that cover the question best; whether to quote at
 all is decided here, by a logistic regression over what the evidence shows (`NAMES`):
@@ -17,7 +17,8 @@ The weights are fitted by `scripts/train_answerability.py` on the project's ques
 (each written blind, then retired to `evals/datasets/`), with the refusal threshold chosen
 on predictions for sets held out of the fit. That script reports, per set, what the model
 refuses when that set was left out; evals/README.md has the figures. Questions in other
-languages keep the dense-similarity threshold: too few of them to fit.
+languages (English) get a gate of their own, fitted the same way on the same signals: their
+terms cannot match the Chinese text, so the e5 similarities carry what they show.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from assistant.answering.learned import features
 from assistant.answering.learned import model as reader_model
 from assistant.errors import ConfigError
 from assistant.schema import Retrieved
-from assistant.text.segmentation import terms
+from assistant.text.segmentation import is_chinese, terms
 
 ARTIFACT = Path(__file__).with_name("answerability.json")
 
@@ -172,7 +173,32 @@ class Gate:
         )
 
 
+@dataclass(frozen=True)
+class Gates:
+    """One gate for Chinese questions and one for questions in other languages (English):
+    the same signals mean different things when the question's terms cannot match the
+    Chinese text, so each language group has its own weights and threshold."""
+
+    chinese: Gate
+    other: Gate
+
+    def pick(self, question: str) -> Gate:
+        return self.chinese if is_chinese(question) else self.other
+
+    def to_json(self) -> dict:
+        return {"chinese": self.chinese.to_json(), "other": self.other.to_json()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Gates:
+        if not {"chinese", "other"} <= d.keys():
+            raise ConfigError(
+                "the answerability model file lacks a gate per language group: reinstall the "
+                "package, or refit it with scripts/train_answerability.py"
+            )
+        return cls(Gate.from_json(d["chinese"]), Gate.from_json(d["other"]))
+
+
 @lru_cache(maxsize=4)
-def load(path: Path = ARTIFACT) -> Gate:
-    """The shipped model, read once per process."""
-    return Gate.from_json(json.loads(path.read_text(encoding="utf-8")))
+def load(path: Path = ARTIFACT) -> Gates:
+    """The shipped models, read once per process."""
+    return Gates.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -80,13 +80,16 @@ class ExtractiveAnswerer:
         per_part, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
         answerable = None
-        # The gate was fitted on e5 similarities: without them (stub corpora, another
-        # embedding model) its inputs mean something else, and the rules decide.
+        # The gates were fitted on e5 similarities and on Chinese sources: without the
+        # vectors (stub corpora, another embedding model) or for sources in another
+        # language their inputs mean something else, and the rules decide.
         gated = (
-            self.settings.refusal == "learned" and corpus.query_vector(query.standalone) is not None
+            self.settings.refusal == "learned"
+            and is_chinese(retrieved[0].chunk.text)
+            and corpus.query_vector(query.standalone) is not None
         )
-        if chinese and gated:
-            gate = answerability.load()
+        if gated:
+            gate = answerability.load().pick(query.question)
             answerable = gate.probability(answerability.signals(query, retrieved, corpus, coverage))
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
