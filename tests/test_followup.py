@@ -17,6 +17,12 @@ FIRST = "瑞金医院金山院区一期规划多少张床位？"
         "这个项目占地多少？",
         "What about phase two?",
         "When does it open?",
+        # personal pronouns and the parties of an earlier turn, however long the question
+        "他的手术花了多长时间？术后多久能自己走路？",
+        "她在会上分享的主题是什么？",
+        "给他做手术的专家来自哪家医院？",
+        "双方是什么时候签署合作协议的？",
+        "What did he present at the meeting in Hainan?",
     ],
 )
 def test_follow_ups_need_context(question):
@@ -29,6 +35,7 @@ def test_follow_ups_need_context(question):
         FIRST,
         "上海交通大学医学院附属瑞金医院2023年获得了多少项专利授权？",
         "How many patents did Ruijin Hospital obtain in 2023 according to the report?",
+        "瑞金医院和其他三甲医院相比有什么特色专科？",  # 其他 is not 他
     ],
 )
 def test_standalone_questions_do_not(question):

@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 from assistant.answering.inputs import has_language
 from assistant.text.segmentation import is_chinese, tag, terms
 
+# Words that point back to an earlier turn: demonstratives and personal pronouns (a closed
+# class of the language, not words of any document), and "那…呢" ellipsis.
 _ANAPHORA = re.compile(
-    r"^(那|那么|这|它|其|该|此|他们|她|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"
-    r"\b(it|its|they|them|their|that|those|this|these|there|then|also|what about|how about)\b",
+    r"^(那|那么|这|它|其|该|此|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"
+    r"(?<![其吉利排])他(?![人国乡山])|她|双方|对方|两者|前者|后者|"
+    r"\b(it|its|they|them|their|he|him|his|she|her|that|those|this|these|there|then|also|"
+    r"what about|how about)\b",
     re.IGNORECASE,
 )
 
