@@ -1,6 +1,10 @@
 """When the sources do not hold the answer: refusal decided from the retrieved evidence.
 
-Never from a model's own knowledge. For a Chinese question, three checks:
+Never from a model's own knowledge. By default (`ANSWER_REFUSAL=learned`) the checks below
+are not pass/fail: `answerability.py` reads them as numbers (`fact_coverage`,
+`missing_constraints`, the coverage) and a fitted model decides. `should_refuse` is the
+rule decision, used with `ANSWER_REFUSAL=rules` and for sources in other languages.
+For a Chinese question, three checks:
 
 1. Coverage: some sentence (or a sentence per part of a two-part question) must cover
    enough of the question's weighted terms.
