@@ -163,3 +163,16 @@ def test_sources_in_another_language_are_left_to_the_rules(seeded_assistant, tmp
     asked = seeded_assistant.ask("How many researchers will the Aurora station house?")
     assert not asked.refused and "42 researchers" in asked.answer
     assert asked.answerability is None
+
+
+def test_in_llm_mode_the_gate_decides_whether_the_model_is_called(llm_assistant, openai_server):
+    from fakes.openai_server import Reply
+
+    missing = llm_assistant.ask("瑞金医院金山院区三期规划多少张床位？")
+    assert missing.refused and openai_server.requests == []  # refused before the call
+    assert missing.answerability is not None
+    assert missing.answerability < answerability.load().chinese.threshold
+    openai_server.script(Reply(text="金山院区一期规划床位400张。[1]"))
+    asked = llm_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
+    assert asked.mode == "llm" and not asked.refused and len(openai_server.requests) == 1
+    assert asked.answerability is not None  # the score that let the call through
