@@ -13,7 +13,8 @@ is the honest test of a model fitted on the others:
 
 - for every set, a regression fitted on the other sets predicts it (out-of-fold);
 - the refusal threshold is the highest one that refuses at most `--max-false-refusal` of the
-  answerable questions over all out-of-fold predictions;
+  answerable questions over the out-of-fold predictions of the sets written blind (not
+  `TUNED`, the sets the rule checks were tuned on);
 - the per-set refusal figures at that threshold, and the AUC, go into the artifact's `info`
   and are printed; the shipped model is then fitted on all sets (of its language group).
 
@@ -41,6 +42,10 @@ from assistant.text.segmentation import is_chinese  # noqa: E402
 
 C = 0.1  # L2 strength: chosen leave-one-set-out among 0.03-1 (weaker fits overfit the seeds)
 GROUPS = ("chinese", "other")
+# The sets the rule checks were tuned on: the rules' signals are in-sample there, so their
+# out-of-fold predictions look better than on a new set. They are fitted on, but the
+# threshold is chosen on the sets written blind only.
+TUNED = frozenset({"seeds_qa", "heldout_qa"})
 
 
 def rows_of(dataset: Path, work: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -132,14 +137,15 @@ def fit_gate(sets: dict[str, tuple[np.ndarray, np.ndarray]], max_false_refusal: 
         x = np.vstack([sets[o][0] for o in sets if o != name])
         y = np.concatenate([sets[o][1] for o in sets if o != name])
         oof[name] = predict(*fit(x, y), sets[name][0])
-    scores = np.concatenate(list(oof.values()))
-    labels = np.concatenate([sets[n][1] for n in oof])
+    blind = [n for n in oof if n not in TUNED]
+    scores = np.concatenate([oof[n] for n in blind])
+    labels = np.concatenate([sets[n][1] for n in blind])
     threshold = choose(scores, labels, max_false_refusal)
     report = {name: figures(p, sets[name][1], threshold) for name, p in oof.items()}
     for name, got in report.items():
         print(f"{name:12} {json.dumps(got)}")
     pooled = figures(scores, labels, threshold)
-    print(f"{'all':12} {json.dumps(pooled)}  threshold {threshold:.4f}")
+    print(f"{'blind sets':12} {json.dumps(pooled)}  threshold {threshold:.4f}")
     x = np.vstack([v[0] for v in sets.values()])
     y = np.concatenate([v[1] for v in sets.values()])
     scaler, model = fit(x, y)
@@ -155,8 +161,9 @@ def fit_gate(sets: dict[str, tuple[np.ndarray, np.ndarray]], max_false_refusal: 
             "sets": {n: int(len(v[1])) for n, v in sets.items()},
             "C": C,
             "threshold_from": (
-                f"out-of-fold predictions, each set predicted by a fit on the others: the "
-                f"highest threshold refusing <= {max_false_refusal:.0%} of answerable questions"
+                f"out-of-fold predictions of the sets written blind ({', '.join(blind)}), each "
+                f"predicted by a fit on the others: the highest threshold refusing "
+                f"<= {max_false_refusal:.0%} of answerable questions"
             ),
             "held_out": report,
             "held_out_pooled": pooled,
