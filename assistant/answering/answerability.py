@@ -71,9 +71,14 @@ _FUNCTION = re.compile(
 
 
 def signals(
-    query: Query, retrieved: list[Retrieved], corpus: Corpus, coverage: tuple[float, float]
+    query: Query,
+    retrieved: list[Retrieved],
+    corpus: Corpus,
+    coverage: tuple[float, float],
+    lowered: list[evidence.Sentence],
 ) -> np.ndarray:
-    """The `NAMES` row of one question. `coverage`: the rule reader's (best, quoted)."""
+    """The `NAMES` row of one question. `coverage`: the rule reader's (best, quoted);
+    `lowered`: the retrieved sentences as the rule reader split them (`evidence.split`)."""
     question = query.question
     sources = dict.fromkeys(r.chunk.source for r in retrieved)
     documents = "\n".join(
@@ -81,7 +86,6 @@ def signals(
     )
     missing = len(refusal.missing_constraints(question, documents))
     clauses = refusal.fact_clauses(query, corpus)
-    lowered = evidence.split(retrieved)
     fact = max((refusal.fact_coverage(c, lowered, corpus) for c in clauses), default=1.0)
     dense = max((r.dense_score or 0.0) for r in retrieved)
     row = [*coverage, float(missing), fact, float(bool(clauses)), dense]
@@ -100,12 +104,9 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
     order = np.argsort(-logits)
     top = int(order[0])
     sentence, chunk = sents[top].text.lower(), sents[top].context.lower()
-    known = {
-        t: corpus.idf(t)
-        for t in terms(question.lower())
-        if not _FUNCTION.match(t) and corpus.known(t)
-    }
-    unknown = [t for t in terms(question.lower()) if not _FUNCTION.match(t) and not corpus.known(t)]
+    content = [t for t in terms(question.lower()) if not _FUNCTION.match(t)]
+    known = {t: corpus.idf(t) for t in content if corpus.known(t)}
+    unknown = [t for t in content if not corpus.known(t)]
     total = sum(known.values()) or 1.0
     rarest = max(known.values(), default=1.0)
     absent_sentence = [w for t, w in known.items() if t not in sentence]

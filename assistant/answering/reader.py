@@ -78,7 +78,7 @@ class ExtractiveAnswerer:
             return Draft(text=refusal, refused=True)
         chinese = is_chinese(query.question)
         per_part, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
-        coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
+        coverage = _coverage(scored, picked, weights)
         answerable = None
         # The gates were fitted on e5 similarities and on Chinese sources: without the
         # vectors (stub corpora, another embedding model) or for sources in another
@@ -90,7 +90,8 @@ class ExtractiveAnswerer:
         )
         if gated:
             gate = answerability.load().pick(query.question)
-            answerable = gate.probability(answerability.signals(query, retrieved, corpus, coverage))
+            row = answerability.signals(query, retrieved, corpus, coverage, sentences)
+            answerable = gate.probability(row)
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
         else:
@@ -113,8 +114,8 @@ class ExtractiveAnswerer:
         """What the answerability model reads for this question (scripts/ fit it on these)."""
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
-        coverage = (max(s.coverage for s in scored), _union_coverage(picked, weights))
-        return answerability.signals(query, retrieved, corpus, coverage)
+        coverage = _coverage(scored, picked, weights)
+        return answerability.signals(query, retrieved, corpus, coverage, sentences)
 
     def _select(
         self,
@@ -226,6 +227,13 @@ def _lead(first: Picked, query: Query, corpus: Corpus, retrieved: list[Retrieved
     if span is None:
         return None
     return Picked(first.n, first.start + span[0], first.start + span[1], first.score)
+
+
+def _coverage(
+    scored: list[Scored], picked: list[tuple[float, Sentence]], weights: dict[str, float]
+) -> tuple[float, float]:
+    """Of the question: by the best sentence, and by the picked ones together."""
+    return max(s.coverage for s in scored), _union_coverage(picked, weights)
 
 
 def _union_coverage(picked: list[tuple[float, Sentence]], weights: dict[str, float]) -> float:
