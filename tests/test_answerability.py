@@ -176,3 +176,37 @@ def test_in_llm_mode_the_gate_decides_whether_the_model_is_called(llm_assistant,
     asked = llm_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
     assert asked.mode == "llm" and not asked.refused and len(openai_server.requests) == 1
     assert asked.answerability is not None  # the score that let the call through
+
+
+def named_signals(bot, question: str) -> dict[str, float]:
+    """The gate's signals for `question` on `bot`'s index, by name."""
+    from assistant.answering.followup import expand
+    from assistant.answering.reader import ExtractiveAnswerer
+
+    retrieved = bot.ask(question).retrieved
+    query = expand(question, [], bot.knowledge.knows)
+    row = ExtractiveAnswerer(bot.settings.answer).signals(
+        query, retrieved, bot.knowledge.corpus()
+    )
+    return dict(zip(NAMES, row.tolist(), strict=True))
+
+
+def test_a_title_counts_only_when_named_as_asked_deputy_or_not(seeded_assistant):
+    """The seeds name 辽宁省人民医院's 副院长, never its 院长: the search segmentation finds
+    院长 inside 副院长, the title signal does not."""
+    deputy = named_signals(seeded_assistant, "辽宁省人民医院副院长是谁？")
+    head = named_signals(seeded_assistant, "辽宁省人民医院的院长是谁？")
+    assert deputy["asks_role"] == head["asks_role"] == 1.0
+    assert deputy["role_best"] == 1.0 and head["role_best"] == 0.0
+    beds = named_signals(seeded_assistant, "瑞金医院金山院区一期规划多少张床位？")
+    assert (beds["asks_role"], beds["role_best"], beds["role_top3"]) == (0.0, 1.0, 1.0)
+
+
+def test_an_amount_of_money_asked_must_be_stated_in_yuan(seeded_assistant):
+    stated = named_signals(seeded_assistant, "2023年瑞金医院临床试验的合同金额是多少？")
+    assert stated["money_missing"] == 0.0  # 合同金额近1.4亿元
+    missing = named_signals(seeded_assistant, "瑞金医院金山院区项目总投资多少钱？")
+    assert missing["money_missing"] == 1.0  # the article gives its area and beds, no cost
+    # a question that asks who invested asks no amount
+    who = named_signals(seeded_assistant, "瑞金医院金山院区由哪家机构投资建设？")
+    assert who["money_missing"] == 0.0

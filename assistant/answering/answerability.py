@@ -11,7 +11,10 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
 - the learned sentence scorer's view (`learned.model.AGGREGATES`: its best sentence's
   score and features, trained on CMRC 2018 / DRCD);
 - which of the question's terms the index knows that the best sentence and its chunk
-  lack, and whether the asked thing (床位 in 多少张床位) is bound to a value there.
+  lack, and whether the asked thing (床位 in 多少张床位) is bound to a value there;
+- two kinds of value the sentence scorer's kinds are too coarse for: an amount of money
+  (asked by 投资/费用/cost, stated in 元), and the holder of a title, where the deputy
+  (副院长) is another title than the one asked (院长).
 
 The weights are fitted by `scripts/train_answerability.py` on the project's question sets
 (each written blind, then retired to `evals/datasets/`), with the refusal threshold chosen
@@ -62,12 +65,34 @@ LEXICAL = [
     "focus_bound_top",  # the asked thing and a value in one clause of the best sentence
     "focus_bound_any",
 ]
-NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL
+VALUES = [
+    "money_missing",  # the question asks an amount of money; the best sentence states none
+    "asks_role",  # the question asks who holds a title (院长是谁, 副局长叫什么)
+    "role_best",  # the best sentence names that title, deputy (副) or not as asked
+    "role_top3",  # ... one of the three best sentences does
+]
+NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES
 
 # Question words and particles: not terms the sources should contain.
 _FUNCTION = re.compile(
     r"^(什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|是|的|了|有|在|和|与|及)"
 )
+# An amount of money is asked by the general words of cost, and stated as a number in 元.
+# The sentence scorer's "number" kind cannot tell 投资多少 from 床位多少: both find a number,
+# and a near miss about a project's cost quotes its size instead.
+_ASKS_MONEY = re.compile(
+    r"多少钱|投资|费用|资金|造价|花费|花了|金额|经费|预算|价格|收费|补贴|拨款"
+    r"|\bcost|\bbudget|\binvest|\bspen[dt]|\bprice|\bfund|\bfee",
+    re.I,
+)
+# ...but only when the question asks nothing else: "哪家机构投资" asks who, "on what date was
+# the fee approved" asks when.
+_ASKS_OTHER = re.compile(r"哪|\bwhich\b")
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?(?:美元|元)|[一二三四五六七八九十百千两]+[万亿]元")
+# Who holds a title is asked by these question words after the title ("副局长是谁"). The
+# deputy prefix 副 makes another title, which the term matching cannot see: the search
+# segmentation splits 副院长 into 院长 too, so "院长是谁" is covered by "副院长栾波".
+_ASKS_PERSON = re.compile(r"的?(?:是谁|叫什么|是哪位|姓什么|由谁)")
 
 
 def signals(
@@ -128,7 +153,38 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
         float(x[top, col("focus_bound")]),
         float(x[:, col("focus_bound")].max()),
     ]
-    return np.concatenate([reader_model.aggregate(x, logits), np.asarray(lexical)])
+    top3 = [sents[int(j)].text.lower() for j in order[:3]]
+    money_missing = _asks_money(question) and not _MONEY.search(sentence)
+    values = [float(money_missing), *_role(question, top3)]
+    return np.concatenate([reader_model.aggregate(x, logits), np.asarray(lexical + values)])
+
+
+def _asks_money(question: str) -> bool:
+    lower = question.lower()
+    other = [p for kind, p in features.ASKS.items() if kind != "number"] + [_ASKS_OTHER]
+    return bool(_ASKS_MONEY.search(lower)) and not any(p.search(lower) for p in other)
+
+
+def _role(question: str, best: list[str]) -> tuple[float, float, float]:
+    """(asks a title's holder, the first sentence names the title as asked, one of them does).
+    Neither asked: (0, 1, 1). The title is the longest term right before the question word."""
+    lower = question.lower()
+    asked = _ASKS_PERSON.search(lower)
+    before = lower[: asked.start()] if asked else ""
+    heads = [t for t in terms(before) if before.endswith(t) and len(t) >= 2]
+    if not heads:
+        return 0.0, 1.0, 1.0
+    head = max(heads, key=len)
+    deputy = head.startswith("副") or before[: -len(head)].endswith("副")
+    core = head.removeprefix("副")
+
+    def names(sentence: str) -> bool:
+        return any(
+            sentence[: hit.start()].endswith("副") == deputy
+            for hit in re.finditer(re.escape(core), sentence)
+        )
+
+    return 1.0, float(names(best[0])), float(any(names(s) for s in best))
 
 
 @dataclass(frozen=True)
