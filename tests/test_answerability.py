@@ -185,9 +185,7 @@ def named_signals(bot, question: str) -> dict[str, float]:
 
     retrieved = bot.ask(question).retrieved
     query = expand(question, [], bot.knowledge.knows)
-    row = ExtractiveAnswerer(bot.settings.answer).signals(
-        query, retrieved, bot.knowledge.corpus()
-    )
+    row = ExtractiveAnswerer(bot.settings.answer).signals(query, retrieved, bot.knowledge.corpus())
     return dict(zip(NAMES, row.tolist(), strict=True))
 
 
