@@ -88,6 +88,7 @@ _ASKS_MONEY = re.compile(
 # ...but only when the question asks nothing else: "哪家机构投资" asks who, "on what date was
 # the fee approved" asks when.
 _ASKS_OTHER = re.compile(r"哪|\bwhich\b")
+_ASKS_ELSE = [p for kind, p in features.ASKS.items() if kind != "number"] + [_ASKS_OTHER]
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?(?:美元|元)|[一二三四五六七八九十百千两]+[万亿]元")
 # Who holds a title is asked by these question words after the title ("副局长是谁"). The
 # deputy prefix 副 makes another title, which the term matching cannot see: the search
@@ -136,10 +137,8 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
     rarest = max(known.values(), default=1.0)
     absent_sentence = [w for t, w in known.items() if t not in sentence]
     absent_chunk = [w for t, w in known.items() if t not in chunk]
-    best3 = max(
-        sum(w for t, w in known.items() if t in sents[int(j)].text.lower()) / total
-        for j in order[:3]
-    )
+    top3 = [sents[int(j)].text.lower() for j in order[:3]]
+    best3 = max(sum(w for t, w in known.items() if t in text) / total for text in top3)
     col = features.NAMES.index
     lexical = [
         sum(absent_sentence) / total,
@@ -153,7 +152,6 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
         float(x[top, col("focus_bound")]),
         float(x[:, col("focus_bound")].max()),
     ]
-    top3 = [sents[int(j)].text.lower() for j in order[:3]]
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
     return np.concatenate([reader_model.aggregate(x, logits), np.asarray(lexical + values)])
@@ -161,8 +159,7 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
 
 def _asks_money(question: str) -> bool:
     lower = question.lower()
-    other = [p for kind, p in features.ASKS.items() if kind != "number"] + [_ASKS_OTHER]
-    return bool(_ASKS_MONEY.search(lower)) and not any(p.search(lower) for p in other)
+    return bool(_ASKS_MONEY.search(lower)) and not any(p.search(lower) for p in _ASKS_ELSE)
 
 
 def _role(question: str, best: list[str]) -> tuple[float, float, float]:
@@ -199,16 +196,12 @@ class Gate:
     info: dict
 
     def probability(self, row: np.ndarray) -> float:
-        z = (row - self.mean) / self.scale
-        return float(1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept))))
+        return reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
 
     def to_json(self) -> dict:
         return {
             "features": NAMES,
-            "coef": np.round(self.coef, 6).tolist(),
-            "intercept": round(self.intercept, 6),
-            "mean": np.round(self.mean, 6).tolist(),
-            "scale": np.round(self.scale, 6).tolist(),
+            **reader_model.logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
             "threshold": round(self.threshold, 4),
             "info": self.info,
         }
@@ -221,10 +214,7 @@ class Gate:
                 "computes: reinstall the package, or refit it with scripts/train_answerability.py"
             )
         return cls(
-            coef=np.asarray(d["coef"]),
-            intercept=float(d["intercept"]),
-            mean=np.asarray(d["mean"]),
-            scale=np.asarray(d["scale"]),
+            **reader_model.logistic_from_json(d),
             threshold=float(d["threshold"]),
             info=d.get("info", {}),
         )

@@ -113,6 +113,32 @@ class Trees:
         )
 
 
+def logistic(row: np.ndarray, coef: np.ndarray, intercept: float, mean, scale) -> float:
+    """A logistic regression over standardised inputs: the form both answerability models
+    (this reader's and `answering.answerability`'s gates) are stored in."""
+    z = (row - mean) / scale
+    return float(1.0 / (1.0 + np.exp(-(z @ coef + intercept))))
+
+
+def logistic_to_json(coef: np.ndarray, intercept: float, mean, scale) -> dict:
+    return {
+        "coef": np.round(coef, 6).tolist(),
+        "intercept": round(intercept, 6),
+        "mean": np.round(mean, 6).tolist(),
+        "scale": np.round(scale, 6).tolist(),
+    }
+
+
+def logistic_from_json(d: dict) -> dict:
+    """The fields `logistic_to_json` wrote, as the dataclasses' keyword arguments."""
+    return {
+        "coef": np.asarray(d["coef"]),
+        "intercept": float(d["intercept"]),
+        "mean": np.asarray(d["mean"]),
+        "scale": np.asarray(d["scale"]),
+    }
+
+
 @dataclass(frozen=True)
 class ReaderModel:
     trees: Trees
@@ -129,8 +155,7 @@ class ReaderModel:
         return self.trees.decision(x.astype(np.float64))
 
     def answerability(self, x: np.ndarray, logits: np.ndarray) -> float:
-        z = (aggregate(x, logits) - self.mean) / self.scale
-        return float(1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept))))
+        return logistic(aggregate(x, logits), self.coef, self.intercept, self.mean, self.scale)
 
     def to_json(self) -> dict:
         t = self.trees
@@ -146,10 +171,7 @@ class ReaderModel:
                 },
             },
             "answerability": {
-                "coef": np.round(self.coef, 6).tolist(),
-                "intercept": round(self.intercept, 6),
-                "mean": np.round(self.mean, 6).tolist(),
-                "scale": np.round(self.scale, 6).tolist(),
+                **logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
                 "threshold": round(self.threshold, 4),
                 "threshold_latin": None
                 if self.threshold_latin is None
@@ -168,10 +190,7 @@ class ReaderModel:
         a = d["answerability"]
         return cls(
             trees=Trees.from_json(d["trees"]),
-            coef=np.asarray(a["coef"]),
-            intercept=float(a["intercept"]),
-            mean=np.asarray(a["mean"]),
-            scale=np.asarray(a["scale"]),
+            **logistic_from_json(a),
             threshold=float(a["threshold"]),
             info=d.get("info", {}),
             threshold_latin=None
