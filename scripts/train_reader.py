@@ -208,6 +208,12 @@ def train_trees(examples: list[Example], n_trees: int = 150, depth: int = 3) -> 
         n_estimators=n_trees, max_depth=depth, learning_rate=0.1, subsample=0.8, random_state=0
     )
     gbt.fit(x, y)
+    return to_trees(gbt, x)
+
+
+def to_trees(gbt, x: np.ndarray) -> Trees:
+    """A fitted scikit-learn GradientBoostingClassifier as the package's `Trees`, checked
+    against scikit-learn's own decision function on (up to 2,000 rows of) `x`."""
     trees = [est[0].tree_ for est in gbt.estimators_]
     width = max(t.node_count for t in trees)
 

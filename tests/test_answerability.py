@@ -143,6 +143,31 @@ def test_fit_gate_reports_each_left_out_set_and_keeps_false_refusal_in_bounds(tr
     assert fitted.coef[0] > 0 and 0.0 < fitted.threshold < 1.0
 
 
+def test_a_gate_with_trees_averages_them_with_the_regression_and_round_trips(trainer):
+    """The trees see a signal that matters only with another (here: the second signal
+    counts only when the first is high), which a sum of weights cannot."""
+    rng = np.random.default_rng(3)
+    sets = {}
+    for name in ("a", "b", "c"):
+        x = rng.random((200, 2))
+        y = (x[:, 0] > 0.5) & (x[:, 1] > 0.3)
+        sets[name] = (x, y)
+    plain = trainer.fit_gate(sets, 0.05)
+    boosted = trainer.fit_gate(sets, 0.05, trees=True)
+    assert plain.trees is None and boosted.trees is not None
+    assert boosted.info["held_out_pooled"]["auc"] > plain.info["held_out_pooled"]["auc"]
+    row = np.array([0.9, 0.1])  # the first is high, the second too low: not answerable
+    alone = Gate(boosted.coef, boosted.intercept, boosted.mean, boosted.scale, 0.5, {})
+    logit = boosted.trees.decision(row[None, :])[0]
+    assert boosted.probability(row) == pytest.approx(
+        (alone.probability(row) + 1 / (1 + np.exp(-logit))) / 2
+    )
+    assert boosted.probability(row) < 0.5
+    back = Gate.from_json(json.loads(json.dumps(boosted.to_json())))
+    assert back.probability(row) == pytest.approx(boosted.probability(row), abs=1e-5)
+    assert "trees" not in plain.to_json()
+
+
 def test_an_english_question_on_chinese_sources_has_its_own_gate(seeded_assistant):
     asked = seeded_assistant.ask(
         "How many beds are planned for the first phase of Ruijin Hospital's Jinshan campus?"

@@ -14,9 +14,12 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   lack, and whether the asked thing (床位 in 多少张床位) is bound to a value there;
 - two kinds of value the sentence scorer's kinds are too coarse for: an amount of money
   (asked by 投资/费用/cost, stated in 元), and the holder of a title, where the deputy
-  (副院长) is another title than the one asked (院长).
+  (副院长) is another title than the one asked (院长);
+- whether the number or date asked is stated in one clause with what it is asked about,
+  and is not one the question already writes (`binding`).
 
-The weights are fitted by `scripts/train_answerability.py` on the project's question sets
+The Chinese gate adds gradient-boosted trees over the same signals and averages the two
+probabilities (`Gate`). The weights are fitted by `scripts/train_answerability.py` on the project's question sets
 (each written blind, then retired to `evals/datasets/`), with the refusal threshold chosen
 on predictions for sets held out of the fit. That script reports, per set, what the model
 refuses when that set was left out; evals/README.md has the figures. Questions in other
@@ -34,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import evidence, refusal
+from assistant.answering import binding, evidence, refusal
 from assistant.answering.evidence import Corpus
 from assistant.answering.followup import Query
 from assistant.answering.learned import features
@@ -71,7 +74,16 @@ VALUES = [
     "role_best",  # the best sentence names that title, deputy (副) or not as asked
     "role_top3",  # ... one of the three best sentences does
 ]
-NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES
+BINDING = [  # `binding`: the value asked, in one clause with what it is asked about
+    "asks_bound_value",  # some clause of the question asks for a number or a date
+    "bound_best",  # share of the asked clause's terms in the best sentence's answering clause
+    "bound_top3",  # ... the best of the three best sentences
+    "new_value_best",  # the best sentence holds a value of the asked kind the question lacks
+    "new_value_top3",
+]
+NAMES = (
+    EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES + BINDING
+)
 
 # Question words and particles: not terms the sources should contain.
 _FUNCTION = re.compile(
@@ -154,7 +166,17 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
     ]
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
-    return np.concatenate([reader_model.aggregate(x, logits), np.asarray(lexical + values)])
+    bound = [binding.bound(question.lower(), text, corpus.idf) for text in top3]
+    bindings = [
+        float(bool(binding.asks(question.lower()))),
+        bound[0][0],
+        max(b[0] for b in bound),
+        bound[0][1],
+        max(b[1] for b in bound),
+    ]
+    return np.concatenate(
+        [reader_model.aggregate(x, logits), np.asarray(lexical + values + bindings)]
+    )
 
 
 def _asks_money(question: str) -> bool:
@@ -186,7 +208,12 @@ def _role(question: str, best: list[str]) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class Gate:
-    """The fitted regression (over standardised `NAMES`) and its refusal threshold."""
+    """The fitted regression (over standardised `NAMES`) and its refusal threshold; with
+    `trees`, the probability is the mean of the regression's and the trees'.
+
+    Trees see what a sum of weights cannot: a signal that matters only with another (a title
+    asked and not named, in a sentence that otherwise covers the question). The regression
+    keeps the estimate smooth where the trees' few hundred training questions are thin."""
 
     coef: np.ndarray
     intercept: float
@@ -194,14 +221,20 @@ class Gate:
     scale: np.ndarray
     threshold: float
     info: dict
+    trees: reader_model.Trees | None = None  # gradient-boosted trees over the raw `NAMES`
 
     def probability(self, row: np.ndarray) -> float:
-        return reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
+        p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
+        if self.trees is None:
+            return p
+        logit = float(self.trees.decision(np.asarray(row, np.float64)[None, :])[0])
+        return (p + 1.0 / (1.0 + np.exp(-logit))) / 2.0
 
     def to_json(self) -> dict:
         return {
             "features": NAMES,
             **reader_model.logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
+            **({} if self.trees is None else {"trees": self.trees.to_json()}),
             "threshold": round(self.threshold, 4),
             "info": self.info,
         }
@@ -217,6 +250,7 @@ class Gate:
             **reader_model.logistic_from_json(d),
             threshold=float(d["threshold"]),
             info=d.get("info", {}),
+            trees=reader_model.Trees.from_json(d["trees"]) if "trees" in d else None,
         )
 
 

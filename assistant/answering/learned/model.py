@@ -104,6 +104,16 @@ class Trees:
             node = np.where(inner, nxt, node)
         return self.offset + self.rate * self.value[trees, node].sum(axis=0)
 
+    def to_json(self) -> dict:
+        return {
+            "offset": self.offset,
+            "rate": self.rate,
+            **{
+                k: np.round(getattr(self, k), 6).tolist()
+                for k in ("feature", "threshold", "left", "right", "value")
+            },
+        }
+
     @classmethod
     def from_json(cls, d: dict) -> Trees:
         return cls(
@@ -158,18 +168,10 @@ class ReaderModel:
         return logistic(aggregate(x, logits), self.coef, self.intercept, self.mean, self.scale)
 
     def to_json(self) -> dict:
-        t = self.trees
         return {
             "features": NAMES,
             "aggregates": AGGREGATES,
-            "trees": {
-                "offset": t.offset,
-                "rate": t.rate,
-                **{
-                    k: np.round(getattr(t, k), 6).tolist()
-                    for k in ("feature", "threshold", "left", "right", "value")
-                },
-            },
+            "trees": self.trees.to_json(),
             "answerability": {
                 **logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
                 "threshold": round(self.threshold, 4),

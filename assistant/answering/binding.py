@@ -1,0 +1,76 @@
+"""Whether a sentence states the value a question asks for, bound to what it asks about.
+
+"新设立的新生儿重症监护室有多少张床位？" asks a number about 新生儿重症监护室 and 床位. The
+sentence "重症监护病房床位由24张增至48张，并单独设立新生儿重症监护室" holds numbers and every
+term of the question, but in different clauses: the numbers count the ICU's beds, and the
+clause naming the neonatal unit holds none. A near miss of that shape (the article's subject,
+a value of the asked kind, the asked thing elsewhere) is what the sentence-level signals
+cannot see. Here the unit is the clause:
+
+- the question's clauses that ask for a number or a date (`features.ASKS`) are the asks;
+- a clause of the sentence answers an ask when it holds a value of that kind which the
+  question does not already write ("从选派的52名教师里，有多少人…" is not answered by "52名");
+- the ask is bound by the IDF-weighted share of its terms in the best such clause.
+
+A multi-part question is as bound as its least bound part. What is hand-written here is
+general: the clause punctuation, and the words of a question clause that are not about
+the thing asked (question words, particles, "一共", "大约").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from assistant.answering.learned import features
+from assistant.text.segmentation import terms
+
+KINDS = ("number", "date")  # kinds whose values a pattern finds (names need a tagger)
+
+# A question's clauses, and a sentence's (whose enumerations "、" list separate values).
+_QUESTION_CLAUSES = re.compile(r"[^,，;；。!?！？]+")
+_CLAUSES = re.compile(r"[^,，;；:：。!?！？、]+")
+# Terms of a question clause that say how it asks, not what about.
+_NOT_ASKED = re.compile(
+    r"^(什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|是|的|了|有|在|和|与|及"
+    r"|那|这|个|其中|一共|共|总共|大约|约)"
+)
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def asks(question: str) -> list[tuple[str, list[str]]]:
+    """The clauses of the (lower-cased) question that ask for a number or a date, with the
+    kinds each asks."""
+    out = []
+    for clause in _QUESTION_CLAUSES.findall(question):
+        kinds = [k for k in KINDS if features.ASKS[k].search(clause)]
+        if kinds:
+            out.append((clause, kinds))
+    return out
+
+
+def bound(
+    question: str, sentence: str, idf: Callable[[str], float]
+) -> tuple[float, float]:
+    """(how bound the least bound ask is, whether every ask has a new value in some clause)
+    for a lower-cased question and sentence; (1, 1) when nothing of these kinds is asked."""
+    clauses = asks(question)
+    if not clauses:
+        return 1.0, 1.0
+    shares, found = [], []
+    for clause, kinds in clauses:
+        asked = [t for t in dict.fromkeys(terms(clause)) if not _NOT_ASKED.match(t)]
+        weights = {t: max(idf(t), 0.05) for t in asked if not _DIGITS.fullmatch(t)}
+        total = sum(weights.values()) or 1.0
+        share, new = 0.0, False
+        for part in _CLAUSES.findall(sentence):
+            if not any(features.has_value(k, part) for k in kinds):
+                continue
+            digits = _DIGITS.findall(part)
+            if digits and all(d in question for d in digits):
+                continue  # only the question's own numbers: not an answer
+            new = True
+            share = max(share, sum(w for t, w in weights.items() if t in part) / total)
+        shares.append(share)
+        found.append(new)
+    return min(shares), float(all(found))
