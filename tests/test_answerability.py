@@ -29,6 +29,8 @@ def test_the_shipped_models_read_the_signals_this_version_computes():
         # each says where it came from and what it refused on sets held out of its fit
         assert gate_.info["fitted_by"] == "scripts/train_answerability.py"
         assert gate_.info["held_out_pooled"]["answerable_refused"] <= 0.05
+    # Chinese questions are many enough for trees beside the regression; English ones not
+    assert shipped.chinese.trees is not None and shipped.other.trees is None
     assert shipped.pick("一期规划多少张床位？") is shipped.chinese
     assert shipped.pick("How many beds are planned?") is shipped.other
 

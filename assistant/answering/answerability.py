@@ -81,9 +81,7 @@ BINDING = [  # `binding`: the value asked, in one clause with what it is asked a
     "new_value_best",  # the best sentence holds a value of the asked kind the question lacks
     "new_value_top3",
 ]
-NAMES = (
-    EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES + BINDING
-)
+NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES + BINDING
 
 # Question words and particles: not terms the sources should contain.
 _FUNCTION = re.compile(

@@ -49,9 +49,7 @@ def asks(question: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def bound(
-    question: str, sentence: str, idf: Callable[[str], float]
-) -> tuple[float, float]:
+def bound(question: str, sentence: str, idf: Callable[[str], float]) -> tuple[float, float]:
     """(how bound the least bound ask is, whether every ask has a new value in some clause)
     for a lower-cased question and sentence; (1, 1) when nothing of these kinds is asked."""
     clauses = asks(question)

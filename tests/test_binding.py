@@ -1,0 +1,59 @@
+"""Whether a sentence states the asked number or date in one clause with what is asked."""
+
+from __future__ import annotations
+
+from assistant.answering import binding
+
+
+def flat(_term: str) -> float:
+    return 1.0  # every term weighs the same: the shares are counts
+
+
+def test_the_asks_are_the_clauses_asking_a_number_or_a_date():
+    asked = binding.asks("新生儿重症监护室有多少张床位，大楼哪一年建成？负责人是谁？")
+    assert [kinds for _, kinds in asked] == [["number"], ["date"]]
+    assert "床位" in asked[0][0] and "建成" in asked[1][0]
+    assert binding.asks("辽宁省人民医院的院长是谁？") == []
+    assert binding.asks("how many beds are planned?") == [("how many beds are planned", ["number"])]
+
+
+def test_a_value_counts_in_the_clause_that_names_what_is_asked():
+    question = "新设立的新生儿重症监护室有多少张床位？"
+    near_miss = "重症监护病房床位由24张增至48张，并单独设立新生儿重症监护室。"
+    answer = "新设立的新生儿重症监护室设床位12张。"
+    missed, found = binding.bound(question, near_miss, flat)
+    held, found_too = binding.bound(question, answer, flat)
+    assert found == found_too == 1.0  # both hold a number the question does not
+    assert held > missed  # only one holds it beside 新生儿重症监护室
+
+
+def test_the_questions_own_number_is_not_an_answer():
+    question = "从城区老校选派的52名骨干教师里，有多少人去了城东实验小学？"
+    assert binding.bound(question, "另从城区老校选派骨干教师52名到新校任教。", flat) == (0.0, 0.0)
+    share, new = binding.bound(question, "其中20名骨干教师去了城东实验小学。", flat)
+    assert new == 1.0 and share > 0.5
+
+
+def test_a_sentence_without_a_value_of_the_kind_binds_nothing():
+    assert binding.bound("医院哪一年建成？", "医院占地面积共228亩。", flat) == (0.0, 0.0)
+    assert binding.bound("医院哪一年建成？", "医院于2019年建成。", flat)[1] == 1.0
+
+
+def test_a_multi_part_question_is_as_bound_as_its_least_bound_part():
+    question = "一期规划多少张床位，二期哪一年开工？"
+    both = "一期规划床位400张，二期于2025年开工。"
+    one = "一期规划床位400张。"
+    assert binding.bound(question, both, flat) > binding.bound(question, one, flat)
+    assert binding.bound(question, one, flat)[1] == 0.0
+
+
+def test_nothing_asked_of_these_kinds_is_fully_bound():
+    assert binding.bound("院长是谁？", "院长张三表示。", flat) == (1.0, 1.0)
+
+
+def test_rarer_terms_weigh_more():
+    question = "瑞金医院金山院区一期规划多少张床位？"
+    sentence = "一期规划床位400张。"  # the chunk names the campus; this clause, the beds
+    plain = binding.bound(question, sentence, flat)[0]
+    beds = binding.bound(question, sentence, lambda t: 5.0 if t == "床位" else 1.0)[0]
+    assert beds > plain
