@@ -100,3 +100,14 @@ def test_a_short_question_on_a_topic_new_to_the_index_is_not_expanded():
     assert expand("它在火星上吗？", history, known).history == history
     # a question without a noun of its own leans on the earlier one ("哪天" is not a topic)
     assert expand("是哪天开的？", history, known).history == history
+
+
+def test_an_earlier_turn_that_adds_no_term_is_not_carried():
+    """The same question asked again (in another knowledge base, say) reads as itself: an
+    earlier turn whose terms the question already has cannot say what it refers to."""
+    known = {"基地", "预计", "完工", "一期", "床位"}.__contains__
+    again = "火星基地预计哪一年完工？"
+    q = expand(again, [again], known)
+    assert q.standalone == again and q.carried == []
+    # an earlier turn with a term of its own is still carried
+    assert expand("那一期呢？", ["火星基地预计哪一年完工？"], known).carried == [again]

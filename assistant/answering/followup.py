@@ -76,7 +76,12 @@ def expand(question: str, history: list[str], known: Callable[[str], bool] | Non
     history = [h.strip() for h in history if h and h.strip()]
     if not history or not needs_context(question, known):
         return Query(question=question, standalone=question)
-    earlier = carried(history, known)
+    # a turn with no term the question lacks cannot say what it refers to (the same
+    # question asked again, in another knowledge base: "火星基地预计哪一年完工？" twice)
+    own = set(terms(question.lower()))
+    earlier = [h for h in carried(history, known) if set(terms(h.lower())) - own]
+    if not earlier:
+        return Query(question=question, standalone=question)
     return Query(
         question=question,
         standalone=" ".join([*earlier, question]),
