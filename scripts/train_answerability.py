@@ -3,6 +3,7 @@ question sets, and report what they refuse on sets held out of the fit.
 
     uv run python scripts/train_answerability.py                  # every evals/datasets/*.jsonl
     uv run python scripts/train_answerability.py --report-only    # the held-out figures only
+    uv run python scripts/train_answerability.py --keep other     # refit the Chinese gate only
 
 Every set is ingested into its own folder under `--work` (its `docs`, or the seeds) and each
 case is asked through the real chain; the reader's `signals` for the retrieved chunks are
@@ -136,11 +137,25 @@ def main() -> None:
     parser.add_argument("--max-false-refusal", type=float, default=0.05)
     parser.add_argument("--out", type=Path, default=ARTIFACT)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--keep",
+        choices=GROUPS,
+        action="append",
+        default=[],
+        help="keep this group's gate as it is in --out (refit the others)",
+    )
     args = parser.parse_args()
     datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
     rows = {d.stem: rows_of(d.resolve(), args.work) for d in datasets}
+    shipped = (
+        Gates.from_json(json.loads(args.out.read_text(encoding="utf-8"))) if args.keep else None
+    )
     gates = {}
     for group in GROUPS:
+        if shipped is not None and group in args.keep:
+            print(f"--- {group} questions: kept as in {args.out}")
+            gates[group] = getattr(shipped, group)
+            continue
         print(f"--- {group} questions")
         sets = {name: r[group] for name, r in rows.items() if len(r[group][1])}
         gates[group] = fit_gate(sets, args.max_false_refusal, trees=WITH_TREES[group])

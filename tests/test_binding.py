@@ -57,3 +57,22 @@ def test_rarer_terms_weigh_more():
     plain = binding.bound(question, sentence, flat)[0]
     beds = binding.bound(question, sentence, lambda t: 5.0 if t == "床位" else 1.0)[0]
     assert beds > plain
+
+
+def test_a_year_asked_is_answered_by_a_year_not_a_day():
+    question = "青川市第一人民医院是哪一年建院的？"
+    assert binding.bound(question, "3月16日上午，青川市第一人民医院东院区启用。", flat)[1] == 0.0
+    assert binding.bound(question, "青川市第一人民医院始建于1951年。", flat)[1] == 1.0
+    # a date asked more broadly is answered by any date
+    assert binding.bound("东院区什么时候启用？", "3月16日上午，东院区启用。", flat)[1] == 1.0
+
+
+def test_a_count_asked_with_its_measure_word_is_answered_in_it_or_its_kin():
+    floors = "东湖院区的科研教学楼有几层？"
+    assert binding.bound(floors, "科研教学楼建筑面积2.6万平方米。", flat)[1] == 0.0
+    assert binding.bound(floors, "科研教学楼地上12层。", flat)[1] == 1.0
+    doctors = "医院有多少名医生？"
+    assert binding.bound(doctors, "医院有医生860人。", flat)[1] == 1.0  # 人 counts as 名
+    assert binding.bound(doctors, "医院现有编制床位2600张。", flat)[1] == 0.0
+    # without a measure word, any number answers
+    assert binding.bound("同比增长了多少？", "同比增长17.3%。", flat)[1] == 1.0

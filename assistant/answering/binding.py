@@ -10,7 +10,10 @@ cannot see. Here the unit is the clause:
 - the question's clauses that ask for a number or a date (`features.ASKS`) are the asks;
 - a clause of the sentence answers an ask when it holds a value of that kind which the
   question does not already write ("从选派的52名教师里，有多少人…" is not answered by "52名");
-- the ask is bound by the IDF-weighted share of its terms in the best such clause.
+- the ask is bound by the IDF-weighted share of its terms in the best such clause;
+- two asks are narrower than their kind: a year (哪一年) is answered by a year, not by
+  "3月16日"; a count with its measure word (几台, 多少名) by a number with that measure
+  word (or one of its kin: 名/位/人), not by "2.6万平方米" for 几层.
 
 A multi-part question is as bound as its least bound part. What is hand-written here is
 general: the clause punctuation, and the words of a question clause that are not about
@@ -36,6 +39,26 @@ _NOT_ASKED = re.compile(
     r"|那|这|个|其中|一共|共|总共|大约|约)"
 )
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+# A year asked, and a year stated.
+_ASKS_YEAR = re.compile(r"哪一?年|什么年份|几几年|\b(?:which|what) year", re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d|去年|今年|明年|前年")
+# A count asked with its measure word ("几台", "多少名"), and the measure words that count
+# the same things. Units of size and time (万, 平方米, 小时) are kept whole.
+_ASKS_UNIT = re.compile(
+    r"(?:多少|几)\s*(平方米|公里|小时|分钟|[个项家位名张所座条种次件篇亩岁层台辆株间栋人元吨米倍份只头床万亿天年月])"
+)
+_KIN = {
+    "个": "个项家所座种件",
+    "项": "项个",
+    "家": "家个所",
+    "所": "所家个",
+    "位": "位名人",
+    "名": "名位人",
+    "人": "人名位",
+    "张": "张床",
+    "床": "床张",
+}
+_NUMERAL = r"(?:\d[\d.,]*|[一二两三四五六七八九十百千万亿]+)\s*[余多]?\s*[万亿]?\s*"
 
 
 def asks(question: str) -> list[tuple[str, list[str]]]:
@@ -60,9 +83,12 @@ def bound(question: str, sentence: str, idf: Callable[[str], float]) -> tuple[fl
         asked = [t for t in dict.fromkeys(terms(clause)) if not _NOT_ASKED.match(t)]
         weights = {t: max(idf(t), 0.05) for t in asked if not _DIGITS.fullmatch(t)}
         total = sum(weights.values()) or 1.0
+        narrower = _narrower(clause, kinds)
         share, new = 0.0, False
         for part in _CLAUSES.findall(sentence):
             if not any(features.has_value(k, part) for k in kinds):
+                continue
+            if narrower is not None and not narrower.search(part):
                 continue
             digits = _DIGITS.findall(part)
             if digits and all(d in question for d in digits):
@@ -72,3 +98,18 @@ def bound(question: str, sentence: str, idf: Callable[[str], float]) -> tuple[fl
         shares.append(share)
         found.append(new)
     return min(shares), float(all(found))
+
+
+def _narrower(clause: str, kinds: list[str]) -> re.Pattern[str] | None:
+    """The value pattern of a year asked alone, or of a count asked with its measure word;
+    None when the kind's own pattern is all there is."""
+    if kinds == ["date"] and _ASKS_YEAR.search(clause):
+        return _YEAR
+    unit = _ASKS_UNIT.search(clause) if "number" in kinds else None
+    if unit is None:
+        return None
+    word = unit.group(1)
+    if word in ("万", "亿"):
+        return re.compile(r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*[万亿]")
+    kin = f"[{_KIN.get(word, word)}]" if len(word) == 1 else re.escape(word)
+    return re.compile(_NUMERAL + kin)
