@@ -144,6 +144,17 @@ def test_a_sentence_joined_to_its_announcement_is_quoted_once():
     assert draft.text.count("顶尖的临床与研究实力") == 1
 
 
+def test_a_question_the_source_asks_itself_is_quoted_with_its_answer():
+    asked = "那么,为什么嘉定械谷能够吸引如此多的创新企业和优秀人才纷至沓来呢?"
+    answered = "首先,瑞金医院与嘉定区政府的紧密合作是械谷吸引创新企业的基石。"
+    draft = answer("为什么械谷能吸引这么多创新企业和人才？", [hit(1, asked + answered)])
+    assert not draft.refused
+    assert "紧密合作" in draft.text  # the answer, not only the question
+    # at the end of its chunk its answer is out of reach: another sentence comes first
+    draft = answer("为什么械谷能吸引这么多创新企业和人才？", [hit(1, asked), hit(2, answered)])
+    assert draft.picked[0].n == 2
+
+
 def test_other_language_quotes_the_three_best_sentences():
     text = (
         "项目从立项到开工仅用时182天,一期规划床位400张,二期规划床位800张。"

@@ -202,8 +202,12 @@ def parts(question: str) -> list[str]:
 
 def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) -> list[Scored]:
     """Coverage, a little for rank, a bonus for holding the kind of value asked for, and a
-    penalty for headings and fragments, which are rarely an answer."""
+    penalty for headings and fragments, which are rarely an answer, and for a question the
+    source asks itself at the end of its chunk: its answer is in the next one."""
     wants_number, wants_date = bool(NUMBER_Q.search(question)), bool(DATE_Q.search(question))
+    chunk_end: dict[int, int] = {}
+    for sent in sentences:
+        chunk_end[sent.rank] = max(chunk_end.get(sent.rank, 0), sent.end)
     out = []
     for sent in sentences:
         coverage = evidence.coverage(weights, sent)
@@ -213,6 +217,8 @@ def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) 
         if wants_date and HAS_DATE.search(sent.text):
             score += 0.15
         if sent.end - sent.start < 10 or not sent.text.endswith(_SENTENCE_END):
+            score *= 0.6
+        elif sent.text.rstrip().endswith(("?", "？")) and sent.end >= chunk_end[sent.rank]:
             score *= 0.6
         out.append(Scored(score, coverage, sent))
     return out
@@ -248,9 +254,11 @@ def _union_coverage(picked: list[tuple[float, Sentence]], weights: dict[str, flo
 
 
 def _extend(p: Picked, text: str) -> Picked:
-    """A short sentence that announces what follows ("长春具备三大核心优势。") takes the next one."""
-    quote = text[p.start : p.end]
-    if len(quote) >= 30 and not quote.endswith(":"):
+    """A short sentence that announces what follows ("长春具备三大核心优势。") takes the next one,
+    and so does a question the source asks itself ("那么,为什么械谷能够吸引…呢?"): it shares the
+    user's words, and its answer is what follows."""
+    quote = text[p.start : p.end].rstrip()
+    if len(quote) >= 30 and not quote.endswith((":", "：", "?", "？")):
         return p
     following = [s for s in sentences(text) if s[0] >= p.end]
     return Picked(n=p.n, start=p.start, end=following[0][1], score=p.score) if following else p
