@@ -216,9 +216,9 @@ def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) 
             score += 0.15
         if wants_date and HAS_DATE.search(sent.text):
             score += 0.15
-        if sent.end - sent.start < 10 or not sent.text.endswith(_SENTENCE_END):
-            score *= 0.6
-        elif sent.text.rstrip().endswith(("?", "？")) and sent.end >= chunk_end[sent.rank]:
+        fragment = sent.end - sent.start < 10 or not sent.text.endswith(_SENTENCE_END)
+        unanswered = sent.text.rstrip().endswith(("?", "？")) and sent.end >= chunk_end[sent.rank]
+        if fragment or unanswered:
             score *= 0.6
         out.append(Scored(score, coverage, sent))
     return out
