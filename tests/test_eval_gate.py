@@ -19,8 +19,8 @@ DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 
 # measured 2026-11-26, offline extractive, with the learned answerability gates (the Chinese
 # one fitted on twenty sets, with the clause binding signals and trees beside its regression;
-# the English one on eighteen; thresholds chosen on the sets written blind). Both sets are in the gates'
-# fit (scripts/train_answerability.py); the held-out figures are in evals/README.md.
+# the English one on eighteen; thresholds chosen on the sets written blind). Both sets are in
+# the gates' fit (scripts/train_answerability.py); the held-out figures are in evals/README.md.
 SEEDS_QA = {
     "hit@5": 0.95,  # measured 0.987
     "recall@5": 0.92,  # measured 0.949

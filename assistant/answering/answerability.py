@@ -19,12 +19,13 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   and is not one the question already writes (`binding`).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
-probabilities (`Gate`). The weights are fitted by `scripts/train_answerability.py` on the project's question sets
-(each written blind, then retired to `evals/datasets/`), with the refusal threshold chosen
-on predictions for sets held out of the fit. That script reports, per set, what the model
-refuses when that set was left out; evals/README.md has the figures. Questions in other
-languages (English) get a gate of their own, fitted the same way on the same signals: their
-terms cannot match the Chinese text, so the e5 similarities carry what they show.
+probabilities (`Gate`). The weights are fitted by `scripts/train_answerability.py` on the
+project's question sets (each written blind, then retired to `evals/datasets/`), with the
+refusal threshold chosen on predictions for sets held out of the fit. That script reports,
+per set, what the model refuses when that set was left out; evals/README.md has the
+figures. Questions in other languages (English) get a gate of their own, fitted the same
+way on the same signals: their terms cannot match the Chinese text, so the e5 similarities
+carry what they show.
 """
 
 from __future__ import annotations
@@ -164,9 +165,10 @@ def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> n
     ]
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
-    bound = [binding.bound(question.lower(), text, corpus.idf) for text in top3]
+    asked = binding.parse(question.lower(), corpus.idf)
+    bound = [binding.bind(asked, question.lower(), text) for text in top3]
     bindings = [
-        float(bool(binding.asks(question.lower()))),
+        float(bool(asked)),
         bound[0][0],
         max(b[0] for b in bound),
         bound[0][1],

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from assistant.answering.learned import features
 from assistant.text.segmentation import terms
@@ -72,29 +73,50 @@ def asks(question: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+@dataclass(frozen=True)
+class Ask:
+    """One asking clause, read once per question: its terms by weight, the kinds of value it
+    asks, and the narrower pattern its value must match (None: the kind's own)."""
+
+    weights: dict[str, float]
+    kinds: list[str]
+    narrower: re.Pattern[str] | None
+
+
+def parse(question: str, idf: Callable[[str], float]) -> list[Ask]:
+    """The asks of a lower-cased question (`asks`), ready to be checked against sentences."""
+    out = []
+    for clause, kinds in asks(question):
+        asked = [t for t in dict.fromkeys(terms(clause)) if not _NOT_ASKED.match(t)]
+        weights = {t: max(idf(t), 0.05) for t in asked if not _DIGITS.fullmatch(t)}
+        out.append(Ask(weights, kinds, _narrower(clause, kinds)))
+    return out
+
+
 def bound(question: str, sentence: str, idf: Callable[[str], float]) -> tuple[float, float]:
     """(how bound the least bound ask is, whether every ask has a new value in some clause)
     for a lower-cased question and sentence; (1, 1) when nothing of these kinds is asked."""
-    clauses = asks(question)
-    if not clauses:
+    return bind(parse(question, idf), question, sentence)
+
+
+def bind(parsed: list[Ask], question: str, sentence: str) -> tuple[float, float]:
+    """`bound`, for the question's asks parsed once (`parse`) and one sentence."""
+    if not parsed:
         return 1.0, 1.0
     shares, found = [], []
-    for clause, kinds in clauses:
-        asked = [t for t in dict.fromkeys(terms(clause)) if not _NOT_ASKED.match(t)]
-        weights = {t: max(idf(t), 0.05) for t in asked if not _DIGITS.fullmatch(t)}
-        total = sum(weights.values()) or 1.0
-        narrower = _narrower(clause, kinds)
+    for ask in parsed:
+        total = sum(ask.weights.values()) or 1.0
         share, new = 0.0, False
         for part in _CLAUSES.findall(sentence):
-            if not any(features.has_value(k, part) for k in kinds):
+            if not any(features.has_value(k, part) for k in ask.kinds):
                 continue
-            if narrower is not None and not narrower.search(part):
+            if ask.narrower is not None and not ask.narrower.search(part):
                 continue
             digits = _DIGITS.findall(part)
             if digits and all(d in question for d in digits):
                 continue  # only the question's own numbers: not an answer
             new = True
-            share = max(share, sum(w for t, w in weights.items() if t in part) / total)
+            share = max(share, sum(w for t, w in ask.weights.items() if t in part) / total)
         shares.append(share)
         found.append(new)
     return min(shares), float(all(found))
