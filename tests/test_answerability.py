@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from assistant.answering import answerability
-from assistant.answering.answerability import NAMES, Gate, Gates
+from assistant.answering import gate as gates
+from assistant.answering.answerability import NAMES
+from assistant.answering.gate import Gate, Gates
 from assistant.errors import ConfigError
 
 
@@ -21,7 +23,7 @@ def gate(coef: list[float], threshold: float = 0.5) -> Gate:
 
 
 def test_the_shipped_models_read_the_signals_this_version_computes():
-    shipped = answerability.load()
+    shipped = gates.load()
     for gate_ in (shipped.chinese, shipped.other):
         assert len(gate_.coef) == len(gate_.mean) == len(gate_.scale) == len(NAMES)
         assert 0.0 < gate_.threshold < 1.0
@@ -29,23 +31,26 @@ def test_the_shipped_models_read_the_signals_this_version_computes():
         # each says where it came from and what it refused on sets held out of its fit
         assert gate_.info["fitted_by"] == "scripts/train_answerability.py"
         assert gate_.info["held_out_pooled"]["answerable_refused"] <= 0.05
-    # Chinese questions are many enough for trees beside the regression; English ones not
+    # Chinese questions are many enough for trees beside the regression, and for the
+    # sentence model; English ones not
     assert shipped.chinese.trees is not None and shipped.other.trees is None
+    assert shipped.chinese.support is not None and shipped.other.support is None
+    assert shipped.chinese.info["support"]
     assert shipped.pick("一期规划多少张床位？") is shipped.chinese
     assert shipped.pick("How many beds are planned?") is shipped.other
 
 
 def test_a_model_fitted_on_other_signals_is_a_clear_error(tmp_path):
-    d = answerability.load().to_json()
+    d = gates.load().to_json()
     d["other"]["features"] = d["other"]["features"][:-1]
     path = tmp_path / "answerability.json"
     path.write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(ConfigError, match="train_answerability"):
-        answerability.load(path)
+        gates.load(path)
     # a file of the earlier, Chinese-only format
     path.write_text(json.dumps(d["chinese"]), encoding="utf-8")
     with pytest.raises(ConfigError, match="language group"):
-        answerability.load(path)
+        gates.load(path)
 
 
 def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
@@ -58,11 +63,13 @@ def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
 
 
 def test_to_json_and_back_keeps_the_models():
-    shipped = answerability.load()
+    shipped = gates.load()
     back = Gates.from_json(json.loads(json.dumps(shipped.to_json())))
+    sentences = np.random.default_rng(5).random((4, len(answerability.SUPPORT_NAMES)))
     for a, b in ((shipped.chinese, back.chinese), (shipped.other, back.other)):
         row = a.mean + a.scale * 0.5
-        assert b.probability(row) == pytest.approx(a.probability(row), abs=1e-5)
+        got = a.probability(row, sentences)
+        assert b.probability(row, sentences) == pytest.approx(got, abs=1e-5)
         assert b.threshold == pytest.approx(a.threshold, abs=1e-4)
 
 
@@ -110,7 +117,7 @@ def test_fit_separates_a_signal_that_carries_the_label(trainer):
 
 
 def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
-    threshold = answerability.load().chinese.threshold
+    threshold = gates.load().chinese.threshold
     asked = seeded_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
     assert not asked.refused and "400张" in asked.answer
     assert asked.answerability is not None and asked.answerability >= threshold
@@ -137,7 +144,7 @@ def test_fit_gate_reports_each_left_out_set_and_keeps_false_refusal_in_bounds(tr
     for name in ("a", "b", "c"):
         y = rng.random(120) < 0.6
         x = np.column_stack([y + rng.normal(0, 0.7, 120), rng.normal(0, 1, 120)])
-        sets[name] = (x, y)
+        sets[name] = trainer.Rows(x, y)
     fitted = trainer.fit_gate(sets, 0.05)
     assert set(fitted.info["held_out"]) == {"a", "b", "c"}
     assert fitted.info["held_out_pooled"]["answerable_refused"] <= 0.05
@@ -153,7 +160,7 @@ def test_a_gate_with_trees_averages_them_with_the_regression_and_round_trips(tra
     for name in ("a", "b", "c"):
         x = rng.random((200, 2))
         y = (x[:, 0] > 0.5) & (x[:, 1] > 0.3)
-        sets[name] = (x, y)
+        sets[name] = trainer.Rows(x, y)
     plain = trainer.fit_gate(sets, 0.05)
     boosted = trainer.fit_gate(sets, 0.05, trees=True)
     assert plain.trees is None and boosted.trees is not None
@@ -170,13 +177,86 @@ def test_a_gate_with_trees_averages_them_with_the_regression_and_round_trips(tra
     assert "trees" not in plain.to_json()
 
 
+def test_a_gate_with_a_sentence_model_averages_the_best_sentence_in(trainer):
+    """The sentence model learns which sentence states the answer; the question is as
+    answerable as the mean of its question-level estimate and its best sentence's."""
+    rng = np.random.default_rng(4)
+    width = len(answerability.SUPPORT_NAMES)
+    sets = {}
+    for name in ("a", "b", "c"):
+        rows = trainer.Rows(rng.random((150, 2)), rng.random(150) < 0.5)
+        for answerable in rows.y:
+            sentences = rng.random((6, width))
+            states = np.zeros(6, dtype=bool)
+            if answerable:  # one sentence states it: its first signal is high
+                sentences[2, 0] = 2.0
+                states[2] = True
+            rows.sentences.append(sentences)
+            rows.states.append(states)
+        sets[name] = rows
+    # the question-level signals carry nothing; the sentences carry the label
+    plain = trainer.fit_gate(sets, 0.05)
+    supported = trainer.fit_gate(sets, 0.05, support=True)
+    assert plain.support is None and supported.support is not None
+    assert plain.info["held_out_pooled"]["auc"] < 0.65
+    assert supported.info["held_out_pooled"]["auc"] > 0.95
+    row = np.array([0.5, 0.5])
+    stating = rng.random((6, width))
+    stating[0, 0] = 2.0
+    alone = Gate(supported.coef, supported.intercept, supported.mean, supported.scale, 0.5, {})
+    best = supported.support.decision(stating).max()
+    assert supported.probability(row, stating) == pytest.approx(
+        (alone.probability(row) + 1 / (1 + np.exp(-best))) / 2
+    )
+    assert supported.probability(row, stating) > supported.probability(row, stating[1:])
+    assert supported.probability(row, stating[:0]) == pytest.approx(alone.probability(row) / 2)
+    with pytest.raises(ValueError, match="sentence_signals"):
+        supported.probability(row)
+    back = Gate.from_json(json.loads(json.dumps(supported.to_json())))
+    assert back.probability(row, stating) == pytest.approx(
+        supported.probability(row, stating), abs=1e-5
+    )
+    d = supported.to_json()
+    d["support_features"] = d["support_features"][:-1]
+    with pytest.raises(ConfigError, match="train_answerability"):
+        Gate.from_json(d)
+
+
+def test_a_sentence_states_the_answer_with_its_key_facts_and_a_stretch_of_its_quote(trainer):
+    from assistant.evaluation.dataset import Case, Support
+
+    case = Case(
+        id="x",
+        question="一期规划多少张床位？",
+        answerable=True,
+        key_facts=["400张"],
+        support=[Support(source="a.txt", quote="金山院区一期规划床位400张")],
+    )
+    assert trainer.states(case, "瑞金医院金山院区一期规划床位 400张，二期800张。")
+    assert not trainer.states(case, "二期规划床位800张。")  # no key fact
+    assert not trainer.states(case, "门诊楼共400张椅子。")  # the number, elsewhere
+    two_parts = Case(
+        id="z",
+        question="一期多少张床位？二期呢？",
+        key_facts=["400张", "800张"],
+        support=[
+            Support(source="a.txt", quote="一期规划床位400张"),
+            Support(source="a.txt", quote="二期规划床位800张"),
+        ],
+    )
+    assert trainer.states(two_parts, "金山院区一期规划床位400张。")  # a sentence per part
+    assert trainer.states(two_parts, "二期规划床位800张。")
+    unanswerable = Case(id="y", question="三期呢？", answerable=False)
+    assert not trainer.states(unanswerable, "金山院区一期规划床位400张")
+
+
 def test_an_english_question_on_chinese_sources_has_its_own_gate(seeded_assistant):
     asked = seeded_assistant.ask(
         "How many beds are planned for the first phase of Ruijin Hospital's Jinshan campus?"
     )
     assert not asked.refused and "400张" in asked.answer
     assert asked.answerability is not None
-    assert asked.answerability >= answerability.load().other.threshold
+    assert asked.answerability >= gates.load().other.threshold
 
 
 def test_sources_in_another_language_are_left_to_the_rules(seeded_assistant, tmp_path):
@@ -198,7 +278,7 @@ def test_in_llm_mode_the_gate_decides_whether_the_model_is_called(llm_assistant,
     missing = llm_assistant.ask("瑞金医院金山院区三期规划多少张床位？")
     assert missing.refused and openai_server.requests == []  # refused before the call
     assert missing.answerability is not None
-    assert missing.answerability < answerability.load().chinese.threshold
+    assert missing.answerability < gates.load().chinese.threshold
     openai_server.script(Reply(text="金山院区一期规划床位400张。[1]"))
     asked = llm_assistant.ask("瑞金医院金山院区一期规划多少张床位？")
     assert asked.mode == "llm" and not asked.refused and len(openai_server.requests) == 1

@@ -18,22 +18,23 @@ from assistant.evaluation import report, runner
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 
 # measured 2026-11-26, offline extractive, with the learned answerability gates (the Chinese
-# one fitted on twenty sets, with the clause binding signals and trees beside its regression;
+# one fitted on twenty-four sets, with trees beside its regression and the sentence model;
 # the English one on eighteen; thresholds chosen on the sets written blind). Both sets are in
-# the gates' fit (scripts/train_answerability.py); the held-out figures are in evals/README.md.
+# the gates' fit (scripts/train_answerability.py), so their refusal figures are in-sample
+# (the sentence model's trees fit them closely); the held-out figures are in evals/README.md.
 SEEDS_QA = {
     "hit@5": 0.95,  # measured 0.987
     "recall@5": 0.92,  # measured 0.949
     "mrr@10": 0.87,  # measured 0.902
-    "key_fact_accuracy": 0.87,  # measured 0.903
-    "all_facts_rate": 0.82,  # measured 0.859
-    "char_f1": 0.27,  # measured 0.301
-    "rouge_l": 0.25,  # measured 0.287
-    "citation_precision": 0.76,  # measured 0.788
-    "citation_recall": 0.87,  # measured 0.904
+    "key_fact_accuracy": 0.88,  # measured 0.916
+    "all_facts_rate": 0.84,  # measured 0.872
+    "char_f1": 0.27,  # measured 0.305
+    "rouge_l": 0.26,  # measured 0.292
+    "citation_precision": 0.75,  # measured 0.784
+    "citation_recall": 0.88,  # measured 0.917
     "grounding": 0.97,  # measured 1.000
-    "supported_answer_rate": 0.93,  # measured 0.961
-    "negative_rejection": 0.77,  # measured 0.800 (0.733 before the binding signals)
+    "supported_answer_rate": 0.93,  # measured 0.962
+    "negative_rejection": 0.90,  # measured 0.933 (0.800 before the sentence model)
 }
 
 HELDOUT_QA = {
@@ -42,12 +43,12 @@ HELDOUT_QA = {
     "mrr@10": 0.85,  # measured 0.889
     "key_fact_accuracy": 0.89,  # measured 0.927
     "all_facts_rate": 0.87,  # measured 0.909
-    "char_f1": 0.21,  # measured 0.243
+    "char_f1": 0.21,  # measured 0.244
     "rouge_l": 0.20,  # measured 0.230
-    "citation_precision": 0.74,  # measured 0.773
+    "citation_precision": 0.73,  # measured 0.759
     "citation_recall": 0.90,  # measured 0.932
     "grounding": 0.97,  # measured 1.000
-    "supported_answer_rate": 0.95,  # measured 0.981
+    "supported_answer_rate": 0.93,  # measured 0.964
     "negative_rejection": 0.80,  # measured 0.833
 }
 
@@ -57,8 +58,8 @@ GATES: dict[str, dict[str, float]] = {
 }
 # lower is better, so a ceiling rather than a --fail-under bar
 MAX_FALSE_REFUSAL = {
-    "seeds_qa.jsonl": 0.05,  # measured 0.013
-    "heldout_qa.jsonl": 0.05,  # measured 0.018
+    "seeds_qa.jsonl": 0.05,  # measured 0.000
+    "heldout_qa.jsonl": 0.05,  # measured 0.000
 }
 
 

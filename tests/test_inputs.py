@@ -64,6 +64,8 @@ def test_history_is_capped_per_item_in_turns_and_in_total():
         ("Сколько коек?", False),
         ("12345", False),
         ("asdkjh qwe zzz", False),  # keyboard mashing: no known term, no English word
+        ("jjjkkk;;lll哦哦哦", False),  # mostly Latin mashing, a Chinese interjection at its end
+        ("How many 床位 are planned?", True),  # English with a Chinese term
         ("What is the Mars base?", True),  # English: refused later, naming the closest sources
     ],
 )

@@ -23,10 +23,11 @@ def test_an_unrelated_earlier_turn_is_not_carried(seeded_assistant):
 
 
 def test_keyboard_mashing_is_refused_even_after_a_question(seeded_assistant):
-    for history in ([], [FIRST]):
-        a = seeded_assistant.ask("asdkjh qwe zzz", history)
-        assert a.refused and a.citations == []
-        assert a.standalone_question == "asdkjh qwe zzz"
+    for mashing in ("asdkjh qwe zzz", "jjjkkk;;lll哦哦哦"):
+        for history in ([], [FIRST]):
+            a = seeded_assistant.ask(mashing, history)
+            assert a.refused and a.citations == []
+            assert a.standalone_question == mashing
 
 
 def test_the_example_follow_up_and_off_topic_question(seeded_assistant):

@@ -19,7 +19,12 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   and is not one the question already writes (`binding`).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
-probabilities (`Gate`). The weights are fitted by `scripts/train_answerability.py` on the
+probabilities, then averages that with a sentence model: trees over each retrieved
+sentence (`SUPPORT_NAMES`: the scorer's features of the sentence, the signals above as
+they stand for that sentence alone, and the question's row), fitted on the sentences the
+question sets quote as stating the answer against every other sentence retrieved, the
+unanswerable questions' on-topic near misses among them; the best sentence's probability
+counts (`gate.Gate`). The weights are fitted by `scripts/train_answerability.py` on the
 project's question sets (each written blind, then retired to `evals/datasets/`), with the
 refusal threshold chosen on predictions for sets held out of the fit. That script reports,
 per set, what the model refuses when that set was left out; evals/README.md has the
@@ -30,11 +35,8 @@ carry what they show.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -43,11 +45,8 @@ from assistant.answering.evidence import Corpus
 from assistant.answering.followup import Query
 from assistant.answering.learned import features
 from assistant.answering.learned import model as reader_model
-from assistant.errors import ConfigError
 from assistant.schema import Retrieved
-from assistant.text.segmentation import is_chinese, terms
-
-ARTIFACT = Path(__file__).with_name("answerability.json")
+from assistant.text.segmentation import terms
 
 EVIDENCE = [
     "cover_best",  # share of the question's weighted terms the best sentence covers
@@ -83,6 +82,25 @@ BINDING = [  # `binding`: the value asked, in one clause with what it is asked a
     "new_value_top3",
 ]
 NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES + BINDING
+# One row per retrieved sentence, for the support model (`Gate.support`): the learned
+# scorer's features of the sentence, then the question's signals above as they stand
+# for this sentence alone, then the question's whole `NAMES` row.
+SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
+    "logit",  # the learned scorer's score of the sentence
+    "logit_gap",  # ... minus the best sentence's
+    "logit_rank",  # its place in the scorer's order, from 0
+    "known_missing_sentence",  # as in LEXICAL, for this sentence
+    "known_missing_chunk",
+    "rarest_missing_sentence",
+    "rarest_missing_chunk",
+    "bound",  # as in BINDING, for this sentence
+    "new_value",
+    "money_missing",  # as in VALUES, for this sentence
+    "role",
+    "chunk_dense",  # its chunk's dense similarity and retrieval rank
+    "chunk_rank",
+]
+SUPPORT_NAMES = SENTENCE + NAMES
 
 # Question words and particles: not terms the sources should contain.
 _FUNCTION = re.compile(
@@ -107,15 +125,39 @@ _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?(?:美元|元)|[一二三四五六七
 _ASKS_PERSON = re.compile(r"的?(?:是谁|叫什么|是哪位|姓什么|由谁)")
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The learned sentence scorer's reading of the retrieved sentences (as written), made
+    once per question for both the question's signals and the sentences'."""
+
+    sentences: list[evidence.Sentence]
+    x: np.ndarray  # `features.NAMES`, one row per sentence
+    logits: np.ndarray
+    order: np.ndarray  # sentence indices, best first
+
+
+def read(question: str, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
+    sents = evidence.split(retrieved, lower=False)
+    cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
+    svecs = corpus.sentence_vectors([s.text for s in sents])
+    x = features.matrix(
+        features.analyse(question, corpus.idf), cands, corpus.query_vector(question), svecs
+    )
+    logits = reader_model.load().sentence_logits(x)
+    return Reading(sents, x, logits, np.argsort(-logits))
+
+
 def signals(
     query: Query,
     retrieved: list[Retrieved],
     corpus: Corpus,
     coverage: tuple[float, float],
     lowered: list[evidence.Sentence],
+    reading: Reading | None = None,
 ) -> np.ndarray:
     """The `NAMES` row of one question. `coverage`: the rule reader's (best, quoted);
-    `lowered`: the retrieved sentences as the rule reader split them (`evidence.split`)."""
+    `lowered`: the retrieved sentences as the rule reader split them (`evidence.split`);
+    `reading`: `read(query.standalone, …)`, when already made."""
     question = query.question
     sources = dict.fromkeys(r.chunk.source for r in retrieved)
     documents = "\n".join(
@@ -126,23 +168,70 @@ def signals(
     fact = max((refusal.fact_coverage(c, lowered, corpus) for c in clauses), default=1.0)
     dense = max((r.dense_score or 0.0) for r in retrieved)
     row = [*coverage, float(missing), fact, float(bool(clauses)), dense]
-    return np.concatenate([np.asarray(row), _reader_view(query.standalone, retrieved, corpus)])
+    reading = reading or read(query.standalone, retrieved, corpus)
+    return np.concatenate([np.asarray(row), _reader_view(query.standalone, reading, corpus)])
 
 
-def _reader_view(question: str, retrieved: list[Retrieved], corpus: Corpus) -> np.ndarray:
+def sentence_signals(
+    query: Query,
+    retrieved: list[Retrieved],
+    corpus: Corpus,
+    row: np.ndarray,
+    reading: Reading | None = None,
+) -> np.ndarray:
+    """The `SUPPORT_NAMES` rows of the retrieved sentences (in `read` order), for the
+    question whose `signals` are `row`."""
+    question = query.standalone
+    reading = reading or read(question, retrieved, corpus)
+    if not reading.sentences:
+        return np.zeros((0, len(SUPPORT_NAMES)))
+    lower = question.lower()
+    known = _known_terms(lower, corpus)
+    total = sum(known.values()) or 1.0
+    rarest = max(known.values(), default=1.0)
+    asked = binding.parse(lower, corpus.idf)
+    money = _asks_money(question)
+    best = reading.logits[reading.order[0]]
+    ranks = np.empty(len(reading.order))
+    ranks[reading.order] = np.arange(len(reading.order))
+    out = []
+    for i, s in enumerate(reading.sentences):
+        sentence, chunk = s.text.lower(), s.context.lower()
+        absent_sentence = [w for t, w in known.items() if t not in sentence]
+        absent_chunk = [w for t, w in known.items() if t not in chunk]
+        bound, new = binding.bind(asked, lower, sentence)
+        own = [
+            reading.logits[i],
+            reading.logits[i] - best,
+            ranks[i],
+            sum(absent_sentence) / total,
+            sum(absent_chunk) / total,
+            max(absent_sentence, default=0.0) / rarest,
+            max(absent_chunk, default=0.0) / rarest,
+            bound,
+            new,
+            float(money and not _MONEY.search(sentence)),
+            _role(question, [sentence])[1],
+            retrieved[s.rank].dense_score or 0.0,
+            float(s.rank),
+        ]
+        out.append(np.concatenate([reading.x[i], np.asarray(own), row]))
+    return np.array(out)
+
+
+def _known_terms(question: str, corpus: Corpus) -> dict[str, float]:
+    """The (lower-cased) question's content terms the index knows, with their IDF."""
+    content = [t for t in terms(question) if not _FUNCTION.match(t)]
+    return {t: corpus.idf(t) for t in content if corpus.known(t)}
+
+
+def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     """The learned scorer's aggregates, and the lexical signals of its best sentence."""
-    sents = evidence.split(retrieved, lower=False)
-    cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
-    svecs = corpus.sentence_vectors([s.text for s in sents])
-    x = features.matrix(
-        features.analyse(question, corpus.idf), cands, corpus.query_vector(question), svecs
-    )
-    logits = reader_model.load().sentence_logits(x)
-    order = np.argsort(-logits)
+    x, logits, order, sents = reading.x, reading.logits, reading.order, reading.sentences
     top = int(order[0])
     sentence, chunk = sents[top].text.lower(), sents[top].context.lower()
     content = [t for t in terms(question.lower()) if not _FUNCTION.match(t)]
-    known = {t: corpus.idf(t) for t in content if corpus.known(t)}
+    known = _known_terms(question.lower(), corpus)
     unknown = [t for t in content if not corpus.known(t)]
     total = sum(known.values()) or 1.0
     rarest = max(known.values(), default=1.0)
@@ -204,82 +293,3 @@ def _role(question: str, best: list[str]) -> tuple[float, float, float]:
         )
 
     return 1.0, float(names(best[0])), float(any(names(s) for s in best))
-
-
-@dataclass(frozen=True)
-class Gate:
-    """The fitted regression (over standardised `NAMES`) and its refusal threshold; with
-    `trees`, the probability is the mean of the regression's and the trees'.
-
-    Trees see what a sum of weights cannot: a signal that matters only with another (a title
-    asked and not named, in a sentence that otherwise covers the question). The regression
-    keeps the estimate smooth where the trees' few hundred training questions are thin."""
-
-    coef: np.ndarray
-    intercept: float
-    mean: np.ndarray
-    scale: np.ndarray
-    threshold: float
-    info: dict
-    trees: reader_model.Trees | None = None  # gradient-boosted trees over the raw `NAMES`
-
-    def probability(self, row: np.ndarray) -> float:
-        p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
-        if self.trees is None:
-            return p
-        logit = float(self.trees.decision(np.asarray(row, np.float64)[None, :])[0])
-        return (p + 1.0 / (1.0 + np.exp(-logit))) / 2.0
-
-    def to_json(self) -> dict:
-        return {
-            "features": NAMES,
-            **reader_model.logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
-            **({} if self.trees is None else {"trees": self.trees.to_json()}),
-            "threshold": round(self.threshold, 4),
-            "info": self.info,
-        }
-
-    @classmethod
-    def from_json(cls, d: dict) -> Gate:
-        if d.get("features") != NAMES:
-            raise ConfigError(
-                "the answerability model was fitted on other signals than this version "
-                "computes: reinstall the package, or refit it with scripts/train_answerability.py"
-            )
-        return cls(
-            **reader_model.logistic_from_json(d),
-            threshold=float(d["threshold"]),
-            info=d.get("info", {}),
-            trees=reader_model.Trees.from_json(d["trees"]) if "trees" in d else None,
-        )
-
-
-@dataclass(frozen=True)
-class Gates:
-    """One gate for Chinese questions and one for questions in other languages (English):
-    the same signals mean different things when the question's terms cannot match the
-    Chinese text, so each language group has its own weights and threshold."""
-
-    chinese: Gate
-    other: Gate
-
-    def pick(self, question: str) -> Gate:
-        return self.chinese if is_chinese(question) else self.other
-
-    def to_json(self) -> dict:
-        return {"chinese": self.chinese.to_json(), "other": self.other.to_json()}
-
-    @classmethod
-    def from_json(cls, d: dict) -> Gates:
-        if not {"chinese", "other"} <= d.keys():
-            raise ConfigError(
-                "the answerability model file lacks a gate per language group: reinstall the "
-                "package, or refit it with scripts/train_answerability.py"
-            )
-        return cls(Gate.from_json(d["chinese"]), Gate.from_json(d["other"]))
-
-
-@lru_cache(maxsize=4)
-def load(path: Path = ARTIFACT) -> Gates:
-    """The shipped models, read once per process."""
-    return Gates.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -114,16 +114,18 @@ def answerable_terms(question: str, known: Callable[[str], bool]) -> bool:
 
     Chinese and Latin-script words the index lacks still pass: the evidence checks refuse
     them afterwards naming the closest sources, and the embeddings are cross-lingual (an
-    English question finds Chinese passages). Other scripts have no term to match.
+    English question finds Chinese passages). Other scripts have no term to match. A
+    question mostly in Latin letters is read as English: a few Chinese characters in it
+    ("jjjkkk;;lll哦哦哦") do not make keyboard mashing a question.
     """
     words = content_terms(question)
     if not words:
         return False
     if any(known(w) for w in words):
         return True
-    return any(_HAN.search(w) for w in words) or (
-        any(_LATIN.match(w) for w in words) and has_language(question, known)
-    )
+    if is_chinese(question):
+        return any(_HAN.search(w) for w in words)
+    return any(_LATIN.match(w) for w in words) and has_language(question, known)
 
 
 def has_language(question: str, known: Callable[[str], bool]) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answering import answerability, crosslingual, evidence
+from assistant.answering import gate as gates
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
@@ -89,9 +90,13 @@ class ExtractiveAnswerer:
             and corpus.query_vector(query.standalone) is not None
         )
         if gated:
-            gate = answerability.load().pick(query.question)
-            row = answerability.signals(query, retrieved, corpus, coverage, sentences)
-            answerable = gate.probability(row)
+            gate = gates.load().pick(query.question)
+            reading = answerability.read(query.standalone, retrieved, corpus)
+            row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
+            rows = None
+            if gate.support is not None:
+                rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
+            answerable = gate.probability(row, rows)
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
         else:
@@ -116,6 +121,14 @@ class ExtractiveAnswerer:
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
         return answerability.signals(query, retrieved, corpus, coverage, sentences)
+
+    def sentence_signals(
+        self, query: Query, retrieved: list[Retrieved], corpus: Corpus, row: np.ndarray
+    ) -> tuple[list[str], np.ndarray]:
+        """The retrieved sentences (as written) and what the support model reads of each."""
+        reading = answerability.read(query.standalone, retrieved, corpus)
+        rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
+        return [s.text for s in reading.sentences], rows
 
     def _select(
         self,

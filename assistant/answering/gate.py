@@ -1,0 +1,127 @@
+"""The fitted answerability models: a gate per language group, read from
+`answerability.json` (fitted by `scripts/train_answerability.py` on the signals that
+`answerability` computes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.answerability import NAMES, SUPPORT_NAMES
+from assistant.answering.learned import model as reader_model
+from assistant.errors import ConfigError
+from assistant.text.segmentation import is_chinese
+
+ARTIFACT = Path(__file__).with_name("answerability.json")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The fitted regression (over standardised `NAMES`) and its refusal threshold; with
+    `trees`, the probability is the mean of the regression's and the trees'.
+
+    Trees see what a sum of weights cannot: a signal that matters only with another (a title
+    asked and not named, in a sentence that otherwise covers the question). The regression
+    keeps the estimate smooth where the trees' few hundred training questions are thin."""
+
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+    info: dict
+    trees: reader_model.Trees | None = None  # gradient-boosted trees over the raw `NAMES`
+    # Trees over `SUPPORT_NAMES`: whether one sentence states the answer (fitted on the
+    # sentences the question sets quote as support, against every other retrieved one).
+    support: reader_model.Trees | None = None
+
+    def probability(self, row: np.ndarray, sentences: np.ndarray | None = None) -> float:
+        """From the question's `NAMES` row and, for a gate with `support`, its sentences'
+        `SUPPORT_NAMES` rows (`sentence_signals`): the mean of the question-level estimate
+        and the best sentence's."""
+        p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
+        if self.trees is not None:
+            logit = float(self.trees.decision(np.asarray(row, np.float64)[None, :])[0])
+            p = (p + _sigmoid(logit)) / 2.0
+        if self.support is None:
+            return p
+        if sentences is None:
+            raise ValueError("this gate reads the sentences too: pass sentence_signals(...)")
+        if not len(sentences):
+            return p / 2.0  # no sentence to state the answer
+        best = float(self.support.decision(np.asarray(sentences, np.float64)).max())
+        return (p + _sigmoid(best)) / 2.0
+
+    def to_json(self) -> dict:
+        return {
+            "features": NAMES,
+            **reader_model.logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
+            **({} if self.trees is None else {"trees": self.trees.to_json()}),
+            **(
+                {}
+                if self.support is None
+                else {"support_features": SUPPORT_NAMES, "support": self.support.to_json()}
+            ),
+            "threshold": round(self.threshold, 4),
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Gate:
+        if d.get("features") != NAMES:
+            raise ConfigError(
+                "the answerability model was fitted on other signals than this version "
+                "computes: reinstall the package, or refit it with scripts/train_answerability.py"
+            )
+        if "support" in d and d.get("support_features") != SUPPORT_NAMES:
+            raise ConfigError(
+                "the answerability model's sentence model was fitted on other signals than "
+                "this version computes: reinstall the package, or refit it with "
+                "scripts/train_answerability.py"
+            )
+        return cls(
+            **reader_model.logistic_from_json(d),
+            threshold=float(d["threshold"]),
+            info=d.get("info", {}),
+            trees=reader_model.Trees.from_json(d["trees"]) if "trees" in d else None,
+            support=reader_model.Trees.from_json(d["support"]) if "support" in d else None,
+        )
+
+
+@dataclass(frozen=True)
+class Gates:
+    """One gate for Chinese questions and one for questions in other languages (English):
+    the same signals mean different things when the question's terms cannot match the
+    Chinese text, so each language group has its own weights and threshold."""
+
+    chinese: Gate
+    other: Gate
+
+    def pick(self, question: str) -> Gate:
+        return self.chinese if is_chinese(question) else self.other
+
+    def to_json(self) -> dict:
+        return {"chinese": self.chinese.to_json(), "other": self.other.to_json()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Gates:
+        if not {"chinese", "other"} <= d.keys():
+            raise ConfigError(
+                "the answerability model file lacks a gate per language group: reinstall the "
+                "package, or refit it with scripts/train_answerability.py"
+            )
+        return cls(Gate.from_json(d["chinese"]), Gate.from_json(d["other"]))
+
+
+def _sigmoid(logit: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-logit)))
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = ARTIFACT) -> Gates:
+    """The shipped models, read once per process."""
+    return Gates.from_json(json.loads(path.read_text(encoding="utf-8")))
