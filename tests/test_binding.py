@@ -76,3 +76,16 @@ def test_a_count_asked_with_its_measure_word_is_answered_in_it_or_its_kin():
     assert binding.bound(doctors, "医院现有编制床位2600张。", flat)[1] == 0.0
     # without a measure word, any number answers
     assert binding.bound("同比增长了多少？", "同比增长17.3%。", flat)[1] == 1.0
+
+
+def test_question_words_ask_as_prefixes_and_particles_only_as_whole_terms():
+    for asking in ("多少钱", "哪家", "几个", "那些", "有", "的", "是否"):
+        assert binding.FUNCTION.match(asking), asking
+    # a particle at the start of a word does not make the word a particle
+    for content in ("有限公司", "在职", "和平", "及时", "的确", "共享", "约定", "个人"):
+        assert not binding.FUNCTION.match(content), content
+    asked = binding.parse("澄江城投有限公司投资了多少钱？", flat)
+    assert "有限公司" in asked[0].weights and "多少钱" not in asked[0].weights
+    counted = binding.parse("一共有多少名在职员工？", flat)
+    assert set(counted[0].weights) >= {"在职", "员工"}
+    assert not {"一共", "有"} & set(counted[0].weights)

@@ -18,7 +18,7 @@ from assistant.evaluation import report, runner
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 
 # measured 2026-11-26, offline extractive, with the learned answerability gates (the Chinese
-# one fitted on twenty-four sets, with trees beside its regression and the sentence model;
+# one fitted on twenty-eight sets, with trees beside its regression and the sentence model;
 # the English one on eighteen; thresholds chosen on the sets written blind). Both sets are in
 # the gates' fit (scripts/train_answerability.py), so their refusal figures are in-sample
 # (the sentence model's trees fit them closely); the held-out figures are in evals/README.md.
@@ -43,12 +43,12 @@ HELDOUT_QA = {
     "mrr@10": 0.85,  # measured 0.889
     "key_fact_accuracy": 0.89,  # measured 0.927
     "all_facts_rate": 0.87,  # measured 0.909
-    "char_f1": 0.21,  # measured 0.244
+    "char_f1": 0.21,  # measured 0.243
     "rouge_l": 0.20,  # measured 0.230
-    "citation_precision": 0.73,  # measured 0.759
+    "citation_precision": 0.73,  # measured 0.773
     "citation_recall": 0.90,  # measured 0.932
     "grounding": 0.97,  # measured 1.000
-    "supported_answer_rate": 0.93,  # measured 0.964
+    "supported_answer_rate": 0.93,  # measured 0.981
     "negative_rejection": 0.80,  # measured 0.833
 }
 
@@ -59,7 +59,7 @@ GATES: dict[str, dict[str, float]] = {
 # lower is better, so a ceiling rather than a --fail-under bar
 MAX_FALSE_REFUSAL = {
     "seeds_qa.jsonl": 0.05,  # measured 0.000
-    "heldout_qa.jsonl": 0.05,  # measured 0.000
+    "heldout_qa.jsonl": 0.05,  # measured 0.018
 }
 
 

@@ -102,10 +102,6 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
 
-# Question words and particles: not terms the sources should contain.
-_FUNCTION = re.compile(
-    r"^(什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|是|的|了|有|在|和|与|及)"
-)
 # An amount of money is asked by the general words of cost, and stated as a number in 元.
 # The sentence scorer's "number" kind cannot tell 投资多少 from 床位多少: both find a number,
 # and a near miss about a project's cost quotes its size instead.
@@ -221,7 +217,7 @@ def sentence_signals(
 
 def _known_terms(question: str, corpus: Corpus) -> dict[str, float]:
     """The (lower-cased) question's content terms the index knows, with their IDF."""
-    content = [t for t in terms(question) if not _FUNCTION.match(t)]
+    content = [t for t in terms(question) if not binding.FUNCTION.match(t)]
     return {t: corpus.idf(t) for t in content if corpus.known(t)}
 
 
@@ -230,7 +226,7 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     x, logits, order, sents = reading.x, reading.logits, reading.order, reading.sentences
     top = int(order[0])
     sentence, chunk = sents[top].text.lower(), sents[top].context.lower()
-    content = [t for t in terms(question.lower()) if not _FUNCTION.match(t)]
+    content = [t for t in terms(question.lower()) if not binding.FUNCTION.match(t)]
     known = _known_terms(question.lower(), corpus)
     unknown = [t for t in content if not corpus.known(t)]
     total = sum(known.values()) or 1.0

@@ -34,11 +34,14 @@ KINDS = ("number", "date")  # kinds whose values a pattern finds (names need a t
 # A question's clauses, and a sentence's (whose enumerations "、" list separate values).
 _QUESTION_CLAUSES = re.compile(r"[^,，;；。!?！？]+")
 _CLAUSES = re.compile(r"[^,，;；:：。!?！？、]+")
-# Terms of a question clause that say how it asks, not what about.
-_NOT_ASKED = re.compile(
-    r"^(什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|是|的|了|有|在|和|与|及"
-    r"|那|这|个|其中|一共|共|总共|大约|约)"
-)
+# Terms of a question that say how it asks, not what about. A term that starts with a
+# question word or a demonstrative asks (哪家, 几个, 那些); a particle is one only as a whole
+# term: 有 is, 有限公司 and 在职 are not.
+_ASKING = r"什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|那|这"
+_PARTICLES = r"吗|呢|请问|是|的|了|有|在|和|与|及"
+FUNCTION = re.compile(rf"^(?:{_ASKING})|^(?:{_PARTICLES})$")
+# ...and, of a clause asking a number, the words of counting and estimating
+_NOT_ASKED = re.compile(rf"^(?:{_ASKING})|^(?:{_PARTICLES}|个|其中|一共|共|总共|大约|约)$")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 # A year asked, and a year stated.
 _ASKS_YEAR = re.compile(r"哪一?年|什么年份|几几年|\b(?:which|what) year", re.I)
