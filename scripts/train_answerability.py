@@ -124,8 +124,7 @@ def rows_of(dataset: Path, work: Path) -> dict[str, Rows]:
             continue
         query = expand(case.question, list(case.history), bot.knowledge.knows)
         got = rows["chinese" if is_chinese(case.question) else "other"]
-        row = reader.signals(query, answer.retrieved, corpus)
-        texts, sentence_rows = reader.sentence_signals(query, answer.retrieved, corpus, row)
+        row, texts, sentence_rows = reader.gate_inputs(query, answer.retrieved, corpus)
         got.x.append(row)
         got.y.append(case.answerable)
         got.sentences.append(sentence_rows)

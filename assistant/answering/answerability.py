@@ -130,6 +130,11 @@ class Reading:
     x: np.ndarray  # `features.NAMES`, one row per sentence
     logits: np.ndarray
     order: np.ndarray  # sentence indices, best first
+    # the (lower-cased) question's content terms: those the index knows, with their IDF,
+    # and those it does not; and its clauses asking a number or a date (`binding.parse`)
+    known: dict[str, float]
+    unknown: list[str]
+    asked: list[binding.Ask]
 
 
 def read(question: str, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
@@ -140,7 +145,17 @@ def read(question: str, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
         features.analyse(question, corpus.idf), cands, corpus.query_vector(question), svecs
     )
     logits = reader_model.load().sentence_logits(x)
-    return Reading(sents, x, logits, np.argsort(-logits))
+    lower = question.lower()
+    content = [t for t in terms(lower) if not binding.FUNCTION.match(t)]
+    return Reading(
+        sents,
+        x,
+        logits,
+        np.argsort(-logits),
+        known={t: corpus.idf(t) for t in content if corpus.known(t)},
+        unknown=[t for t in content if not corpus.known(t)],
+        asked=binding.parse(lower, corpus.idf),
+    )
 
 
 def signals(
@@ -182,10 +197,9 @@ def sentence_signals(
     if not reading.sentences:
         return np.zeros((0, len(SUPPORT_NAMES)))
     lower = question.lower()
-    known = _known_terms(lower, corpus)
+    known, asked = reading.known, reading.asked
     total = sum(known.values()) or 1.0
     rarest = max(known.values(), default=1.0)
-    asked = binding.parse(lower, corpus.idf)
     money = _asks_money(question)
     best = reading.logits[reading.order[0]]
     ranks = np.empty(len(reading.order))
@@ -215,20 +229,12 @@ def sentence_signals(
     return np.array(out)
 
 
-def _known_terms(question: str, corpus: Corpus) -> dict[str, float]:
-    """The (lower-cased) question's content terms the index knows, with their IDF."""
-    content = [t for t in terms(question) if not binding.FUNCTION.match(t)]
-    return {t: corpus.idf(t) for t in content if corpus.known(t)}
-
-
 def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     """The learned scorer's aggregates, and the lexical signals of its best sentence."""
     x, logits, order, sents = reading.x, reading.logits, reading.order, reading.sentences
     top = int(order[0])
     sentence, chunk = sents[top].text.lower(), sents[top].context.lower()
-    content = [t for t in terms(question.lower()) if not binding.FUNCTION.match(t)]
-    known = _known_terms(question.lower(), corpus)
-    unknown = [t for t in content if not corpus.known(t)]
+    known, unknown = reading.known, reading.unknown
     total = sum(known.values()) or 1.0
     rarest = max(known.values(), default=1.0)
     absent_sentence = [w for t, w in known.items() if t not in sentence]
@@ -250,10 +256,9 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     ]
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
-    asked = binding.parse(question.lower(), corpus.idf)
-    bound = [binding.bind(asked, question.lower(), text) for text in top3]
+    bound = [binding.bind(reading.asked, question.lower(), text) for text in top3]
     bindings = [
-        float(bool(asked)),
+        float(bool(reading.asked)),
         bound[0][0],
         max(b[0] for b in bound),
         bound[0][1],

@@ -91,11 +91,9 @@ class ExtractiveAnswerer:
         )
         if gated:
             gate = gates.load().pick(query.question)
-            reading = answerability.read(query.standalone, retrieved, corpus)
-            row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
-            rows = None
-            if gate.support is not None:
-                rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
+            row, _, rows = _gate_rows(
+                query, retrieved, corpus, coverage, sentences, gate.support is not None
+            )
             answerable = gate.probability(row, rows)
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
@@ -116,19 +114,20 @@ class ExtractiveAnswerer:
         return Draft(text=body, refused=False, picked=spans, answerability=answerable)
 
     def signals(self, query: Query, retrieved: list[Retrieved], corpus: Corpus) -> np.ndarray:
-        """What the answerability model reads for this question (scripts/ fit it on these)."""
+        """What the answerability model reads for this question."""
+        return self.gate_inputs(query, retrieved, corpus, support=False)[0]
+
+    def gate_inputs(
+        self, query: Query, retrieved: list[Retrieved], corpus: Corpus, support: bool = True
+    ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+        """What the answerability models read for this question (scripts/ fit them on these):
+        its `NAMES` row, the retrieved sentences as written, and (with `support`) their
+        `SUPPORT_NAMES` rows."""
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
-        return answerability.signals(query, retrieved, corpus, coverage, sentences)
-
-    def sentence_signals(
-        self, query: Query, retrieved: list[Retrieved], corpus: Corpus, row: np.ndarray
-    ) -> tuple[list[str], np.ndarray]:
-        """The retrieved sentences (as written) and what the support model reads of each."""
-        reading = answerability.read(query.standalone, retrieved, corpus)
-        rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
-        return [s.text for s in reading.sentences], rows
+        row, reading, rows = _gate_rows(query, retrieved, corpus, coverage, sentences, support)
+        return row, [s.text for s in reading.sentences], rows
 
     def _select(
         self,
@@ -211,6 +210,23 @@ def parts(question: str) -> list[str]:
                 out.append(clause)
         out.append("")  # a sentence end always starts a new part
     return [p for p in out if p.strip()]
+
+
+def _gate_rows(
+    query: Query,
+    retrieved: list[Retrieved],
+    corpus: Corpus,
+    coverage: tuple[float, float],
+    sentences: list[Sentence],
+    support: bool,
+) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
+    """The question's answerability row and, with `support`, its sentences' rows, from one
+    reading of the retrieved sentences."""
+    reading = answerability.read(query.standalone, retrieved, corpus)
+    row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
+    if not support:
+        return row, reading, None
+    return row, reading, answerability.sentence_signals(query, retrieved, corpus, row, reading)
 
 
 def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) -> list[Scored]:
