@@ -25,7 +25,9 @@ def gate(coef: list[float], threshold: float = 0.5) -> Gate:
 def test_the_shipped_models_read_the_signals_this_version_computes():
     shipped = gates.load()
     for gate_ in (shipped.chinese, shipped.other):
-        assert len(gate_.coef) == len(gate_.mean) == len(gate_.scale) == len(NAMES)
+        fitted = gate_.features or NAMES  # a gate fitted before signals were added reads its own
+        assert set(fitted) <= set(NAMES)
+        assert len(gate_.coef) == len(gate_.mean) == len(gate_.scale) == len(fitted)
         assert 0.0 < gate_.threshold < 1.0
         assert (gate_.scale > 0).all()
         # each says where it came from and what it refused on sets held out of its fit
@@ -42,7 +44,7 @@ def test_the_shipped_models_read_the_signals_this_version_computes():
 
 def test_a_model_fitted_on_other_signals_is_a_clear_error(tmp_path):
     d = gates.load().to_json()
-    d["other"]["features"] = d["other"]["features"][:-1]
+    d["other"]["features"] = [*d["other"]["features"][:-1], "a_signal_no_version_computes"]
     path = tmp_path / "answerability.json"
     path.write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(ConfigError, match="train_answerability"):
@@ -51,6 +53,18 @@ def test_a_model_fitted_on_other_signals_is_a_clear_error(tmp_path):
     path.write_text(json.dumps(d["chinese"]), encoding="utf-8")
     with pytest.raises(ConfigError, match="language group"):
         gates.load(path)
+
+
+def test_a_gate_fitted_on_fewer_signals_reads_its_own_columns():
+    """A gate fitted before a version added signals keeps working: it reads its columns of
+    the row by name (the English gate was fitted on the signals of an earlier version)."""
+    fitted = [NAMES[4], NAMES[1]]
+    d = {**gate([2.0, -1.0]).to_json(), "features": fitted}
+    g = Gate.from_json(d)
+    row = np.zeros(len(NAMES))
+    row[4], row[1] = 1.0, 3.0
+    assert g.probability(row) == pytest.approx(1 / (1 + np.exp(-(2.0 - 3.0))))
+    assert Gate.from_json(json.loads(json.dumps(g.to_json()))).features == tuple(fitted)
 
 
 def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
@@ -66,8 +80,8 @@ def test_to_json_and_back_keeps_the_models():
     shipped = gates.load()
     back = Gates.from_json(json.loads(json.dumps(shipped.to_json())))
     sentences = np.random.default_rng(5).random((4, len(answerability.SUPPORT_NAMES)))
+    row = np.random.default_rng(6).random(len(NAMES))
     for a, b in ((shipped.chinese, back.chinese), (shipped.other, back.other)):
-        row = a.mean + a.scale * 0.5
         got = a.probability(row, sentences)
         assert b.probability(row, sentences) == pytest.approx(got, abs=1e-5)
         assert b.threshold == pytest.approx(a.threshold, abs=1e-4)
@@ -125,6 +139,23 @@ def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
     missing = seeded_assistant.ask("瑞金医院金山院区三期规划多少张床位？")
     assert missing.refused
     assert missing.answerability is not None and missing.answerability < threshold
+    # a thing the documents never name
+    elsewhere = seeded_assistant.ask("火星基地将建设多少个舱位？")
+    assert elsewhere.refused and elsewhere.answerability < threshold
+    # the phase the follow-up names, swapped into the earlier question
+    follow_up = seeded_assistant.ask("那二期呢？", ["瑞金医院金山院区一期预计哪一年投入运营？"])
+    assert follow_up.refused and "2026" not in follow_up.answer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness (0.2.9): the seeds state when 一期 opens (预计于2026年投入运营) and "
+    "the gate reads 火星基地 as a paraphrase it cannot match (p 0.33 against 0.289; 0.2.8 "
+    "refused it at 0.299 against 0.301). Unknown-noun signals, with e5 word similarity, did "
+    "not move it: evals/README.md, round fourteen",
+)
+def test_a_thing_the_documents_never_name_asked_like_a_fact_they_state(seeded_assistant):
+    assert seeded_assistant.ask("火星基地预计哪一年完工？").refused
 
 
 def test_the_rules_can_still_decide(seeded_settings):
@@ -217,7 +248,7 @@ def test_a_gate_with_a_sentence_model_averages_the_best_sentence_in(trainer):
         supported.probability(row, stating), abs=1e-5
     )
     d = supported.to_json()
-    d["support_features"] = d["support_features"][:-1]
+    d["support_features"] = [*d["support_features"][:-1], "a_signal_no_version_computes"]
     with pytest.raises(ConfigError, match="train_answerability"):
         Gate.from_json(d)
 

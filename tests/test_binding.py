@@ -89,3 +89,20 @@ def test_question_words_ask_as_prefixes_and_particles_only_as_whole_terms():
     counted = binding.parse("一共有多少名在职员工？", flat)
     assert set(counted[0].weights) >= {"在职", "员工"}
     assert not {"一共", "有"} & set(counted[0].weights)
+
+
+def test_a_value_stated_for_another_phase_or_year_clashes():
+    """ "二期哪年投入运营" against a sentence whose only year is 一期's: every clause holding a
+    year names another phase than the one asked."""
+    sentence = "一期规划床位400张,二期规划床位800张,一期预计于2026年投入运营。"
+    asked = binding.parse("金山院区二期预计哪年投入运营？", flat)
+    assert asked[0].constraints == ("二期",)
+    assert binding.clash(asked, sentence) == 1.0
+    assert binding.clash(binding.parse("金山院区一期预计哪年投入运营？", flat), sentence) == 0.0
+    # a clause with the asked phase and the value does not clash
+    both = "二期预计于2028年投入运营,一期预计于2026年投入运营。"
+    assert binding.clash(asked, both) == 0.0
+    # nothing to clash: no phase asked, or no clause with a value of the kind
+    assert binding.clash(binding.parse("金山院区预计哪年投入运营？", flat), sentence) == 0.0
+    assert binding.clash(asked, "一期规划床位400张。") == 0.0
+    assert binding.clash(binding.parse("2021年新增多少家企业？", flat), "2022年新增11家。") == 1.0

@@ -25,7 +25,7 @@ pytestmark = [
 ]
 
 MARS = "火星基地说明。\n\n火星基地将建设1200个舱位，预计2030年完工。\n"
-MARS_Q = "火星基地预计哪一年完工？"
+MARS_Q = "火星基地将建设多少个舱位？"  # only mars.txt says (the year: see test_answerability)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_knowledge_base_create_upload_ask_and_switch_back(page, tmp_path):
     expect(page.locator("#kb-table")).to_contain_text("mars.txt")
     page.get_by_role("tab", name="对话").click()
     ask(page, MARS_Q)
-    expect(page.locator("#chatbot .ans").last).to_contain_text("2030")
+    expect(page.locator("#chatbot .ans").last).to_contain_text("1200")
     page.locator("#kb-select input").click()
     page.get_by_role("option", name=re.compile("^default")).click()
     expect(page.locator("#status")).to_contain_text("5 篇文档")

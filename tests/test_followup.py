@@ -43,31 +43,54 @@ def test_standalone_questions_do_not(question):
 
 
 def test_follow_up_is_expanded_with_earlier_question():
-    q = expand("那二期呢？", [FIRST])
-    assert q.standalone == f"{FIRST} 那二期呢？"
+    q = expand("那停车位呢？", [FIRST])
+    assert q.standalone == f"{FIRST} 那停车位呢？"
     assert q.history == [FIRST]
     weights = q.weighted_terms()
-    assert weights["二期"] == 1.0
+    assert weights["停车位"] == 1.0
     assert weights["金山"] == 0.5
+
+
+def test_a_follow_up_naming_another_phase_or_year_swaps_it_in():
+    """ "那二期呢？" after a question about 一期 asks the same of 二期: the earlier question
+    with the phase swapped, not both phases side by side (the answer about 一期 would read
+    as an answer)."""
+    q = expand("那二期呢？", [FIRST])
+    assert q.standalone == "瑞金医院金山院区二期规划多少张床位？"
+    assert q.carried == [q.standalone] and q.history == [FIRST]
+    weights = q.weighted_terms()
+    assert weights["二期"] == 1.0 and weights["金山"] == 0.5 and "一期" not in weights
+    year = expand("2024年呢？", ["柳江市2023年厨余垃圾日均分出量是多少？"])
+    assert year.standalone == "柳江市2024年厨余垃圾日均分出量是多少？"
+    # nothing of the same shape to swap, or more than one: read with the earlier question
+    assert (
+        expand("那今年呢？", ["2024年的产量是多少？"]).standalone
+        == "2024年的产量是多少？ 那今年呢？"
+    )
+    both = "一期和二期分别规划多少张床位？"
+    assert expand("三期呢？", [both]).standalone == f"{both} 三期呢？"
 
 
 def test_only_the_question_it_refers_to_is_carried():
     """An unrelated earlier turn does not spoil the answer: the follow-up reads the latest
     question that names a subject, not every earlier one."""
-    q = expand("那二期呢？", ["华老伯的手术做了多长时间？", "无锡分院有多少个专科？", FIRST])
-    assert q.standalone == f"{FIRST} 那二期呢？"
+    q = expand("那停车位呢？", ["华老伯的手术做了多长时间？", "无锡分院有多少个专科？", FIRST])
+    assert q.standalone == f"{FIRST} 那停车位呢？"
     assert q.carried == [FIRST]
     assert "手术" not in q.weighted_terms() and "专科" not in q.weighted_terms()
     assert q.history == ["华老伯的手术做了多长时间？", "无锡分院有多少个专科？", FIRST]
 
 
 def test_a_chain_of_follow_ups_keeps_its_subject():
-    q = expand("三期呢？", ["华老伯的手术做了多长时间？", FIRST, "那二期呢？"])
+    q = expand("停车位呢？", ["华老伯的手术做了多长时间？", FIRST, "那二期呢？"])
     assert q.carried == [FIRST, "那二期呢？"]
-    assert q.standalone == f"{FIRST} 那二期呢？ 三期呢？"
+    assert q.standalone == f"{FIRST} 那二期呢？ 停车位呢？"
     # a longer chain: the subject and the latest follow-up
-    q = expand("四期呢？", [FIRST, "那二期呢？", "三期呢？"])
+    q = expand("停车位呢？", [FIRST, "那二期呢？", "三期呢？"])
     assert q.carried == [FIRST, "三期呢？"]
+    # a phase swapped into the question that names the subject
+    q = expand("四期呢？", [FIRST, "那二期呢？", "三期呢？"])
+    assert q.standalone == "瑞金医院金山院区四期规划多少张床位？"
 
 
 def test_keyboard_mashing_is_not_a_follow_up():

@@ -18,7 +18,7 @@ def test_the_english_example_finds_the_400_beds(seeded_assistant):
 
 def test_an_unrelated_earlier_turn_is_not_carried(seeded_assistant):
     a = seeded_assistant.ask("那二期呢？", ["华老伯的手术做了多长时间？", FIRST])
-    assert a.standalone_question == f"{FIRST} 那二期呢？"
+    assert a.standalone_question == FIRST.replace("一期", "二期")
     assert "800张" in a.answer
 
 

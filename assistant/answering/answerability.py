@@ -16,7 +16,11 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   (asked by 投资/费用/cost, stated in 元), and the holder of a title, where the deputy
   (副院长) is another title than the one asked (院长);
 - whether the number or date asked is stated in one clause with what it is asked about,
-  and is not one the question already writes (`binding`).
+  and is not one the question already writes (`binding`);
+- what the question asks beyond the kind of value (`specifics`): a day (几号), several
+  things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
+- for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
+  much of its own terms, apart from the earlier turn's, the best sentences cover.
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
 probabilities, then averages that with a sentence model: trees over each retrieved
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering import binding, evidence, refusal
+from assistant.answering import binding, evidence, refusal, specifics
 from assistant.answering.evidence import Corpus
 from assistant.answering.followup import Query
 from assistant.answering.learned import features
@@ -80,8 +84,31 @@ BINDING = [  # `binding`: the value asked, in one clause with what it is asked a
     "bound_top3",  # ... the best of the three best sentences
     "new_value_best",  # the best sentence holds a value of the asked kind the question lacks
     "new_value_top3",
+    "bound_clash_best",  # every clause of the best sentence with such a value names another
+    # phase or year than the one asked (一期's year for 二期哪年)
 ]
-NAMES = EVIDENCE + [f"reader_{a}" for a in reader_model.AGGREGATES] + LEXICAL + VALUES + BINDING
+SPECIFICS = [  # `specifics`: what the question asks beyond the kind of value
+    "asks_day",  # a day (几号, 哪天), not only a month or a year
+    "asks_several",  # several things (哪些, 哪几家)
+    "asks_name",  # a name (谁, 哪家公司, 叫什么)
+    "day_missing",  # ... and the best sentence holds no day
+    "several_missing",  # ... no enumeration
+    "name_missing",  # ... no name the question lacks
+]
+TURN = [  # a follow-up's own terms ("那护士呢？"), apart from those of the turns it leans on
+    "turn_share",  # their share of the question's known terms' IDF (1: not a follow-up)
+    "turn_missing_best",  # IDF share of them absent from the best sentence
+    "turn_best_of_three",  # the best coverage of them among the three best sentences
+]
+NAMES = (
+    EVIDENCE
+    + [f"reader_{a}" for a in reader_model.AGGREGATES]
+    + LEXICAL
+    + VALUES
+    + BINDING
+    + SPECIFICS
+    + TURN
+)
 # One row per retrieved sentence, for the support model (`Gate.support`): the learned
 # scorer's features of the sentence, then the question's signals above as they stand
 # for this sentence alone, then the question's whole `NAMES` row.
@@ -95,8 +122,14 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "rarest_missing_chunk",
     "bound",  # as in BINDING, for this sentence
     "new_value",
+    "bound_clash",
     "money_missing",  # as in VALUES, for this sentence
     "role",
+    "day_missing",  # as in SPECIFICS, for this sentence
+    "several_missing",
+    "name_missing",
+    "turn_missing_sentence",  # as in TURN, for this sentence
+    "turn_missing_chunk",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
 ]
@@ -133,11 +166,14 @@ class Reading:
     # the (lower-cased) question's content terms: those the index knows, with their IDF,
     # and those it does not; and its clauses asking a number or a date (`binding.parse`)
     known: dict[str, float]
+    turn: dict[str, float]  # those of them in the question as asked (a follow-up's own)
     unknown: list[str]
     asked: list[binding.Ask]
+    specifics: specifics.Specifics
 
 
-def read(question: str, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
+def read(query: Query, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
+    question = query.standalone
     sents = evidence.split(retrieved, lower=False)
     cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
     svecs = corpus.sentence_vectors([s.text for s in sents])
@@ -147,14 +183,18 @@ def read(question: str, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
     logits = reader_model.load().sentence_logits(x)
     lower = question.lower()
     content = [t for t in terms(lower) if not binding.FUNCTION.match(t)]
+    # a follow-up's own terms: "那护士呢？" read with "东湖院区有多少名医生？" asks 护士
+    own = set(terms(query.question.lower())) if query.carried else set(content)
     return Reading(
         sents,
         x,
         logits,
         np.argsort(-logits),
         known={t: corpus.idf(t) for t in content if corpus.known(t)},
+        turn={t: corpus.idf(t) for t in content if t in own and corpus.known(t)},
         unknown=[t for t in content if not corpus.known(t)],
         asked=binding.parse(lower, corpus.idf),
+        specifics=specifics.parse(question),
     )
 
 
@@ -168,7 +208,7 @@ def signals(
 ) -> np.ndarray:
     """The `NAMES` row of one question. `coverage`: the rule reader's (best, quoted);
     `lowered`: the retrieved sentences as the rule reader split them (`evidence.split`);
-    `reading`: `read(query.standalone, …)`, when already made."""
+    `reading`: `read(query, …)`, when already made."""
     question = query.question
     sources = dict.fromkeys(r.chunk.source for r in retrieved)
     documents = "\n".join(
@@ -179,7 +219,7 @@ def signals(
     fact = max((refusal.fact_coverage(c, lowered, corpus) for c in clauses), default=1.0)
     dense = max((r.dense_score or 0.0) for r in retrieved)
     row = [*coverage, float(missing), fact, float(bool(clauses)), dense]
-    reading = reading or read(query.standalone, retrieved, corpus)
+    reading = reading or read(query, retrieved, corpus)
     return np.concatenate([np.asarray(row), _reader_view(query.standalone, reading, corpus)])
 
 
@@ -193,7 +233,7 @@ def sentence_signals(
     """The `SUPPORT_NAMES` rows of the retrieved sentences (in `read` order), for the
     question whose `signals` are `row`."""
     question = query.standalone
-    reading = reading or read(question, retrieved, corpus)
+    reading = reading or read(query, retrieved, corpus)
     if not reading.sentences:
         return np.zeros((0, len(SUPPORT_NAMES)))
     lower = question.lower()
@@ -220,8 +260,12 @@ def sentence_signals(
             max(absent_chunk, default=0.0) / rarest,
             bound,
             new,
+            binding.clash(asked, sentence),
             float(money and not _MONEY.search(sentence)),
             _role(question, [sentence])[1],
+            *specifics.missing(reading.specifics, s.text, question),
+            _missing(reading.turn, sentence),
+            _missing(reading.turn, chunk),
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
         ]
@@ -263,10 +307,30 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         max(b[0] for b in bound),
         bound[0][1],
         max(b[1] for b in bound),
+        binding.clash(reading.asked, top3[0]),
+    ]
+    wanted = reading.specifics
+    specific = [
+        *map(float, (wanted.day, wanted.several, wanted.name is not None)),
+        *specifics.missing(wanted, sents[top].text, question),
+    ]
+    turn = [
+        sum(reading.turn.values()) / total,
+        _missing(reading.turn, sentence),
+        max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
     return np.concatenate(
-        [reader_model.aggregate(x, logits), np.asarray(lexical + values + bindings)]
+        [
+            reader_model.aggregate(x, logits),
+            np.asarray(lexical + values + bindings + specific + turn),
+        ]
     )
+
+
+def _missing(weights: dict[str, float], text: str) -> float:
+    """The share of the terms' weight absent from `text` (none when there are no terms)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t not in text) / total if total else 0.0
 
 
 def _asks_money(question: str) -> bool:

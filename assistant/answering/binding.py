@@ -84,6 +84,7 @@ class Ask:
     weights: dict[str, float]
     kinds: list[str]
     narrower: re.Pattern[str] | None
+    constraints: tuple[str, ...] = ()  # its phases, years, ordinals (二期 in 二期哪年投入运营)
 
 
 def parse(question: str, idf: Callable[[str], float]) -> list[Ask]:
@@ -92,7 +93,13 @@ def parse(question: str, idf: Callable[[str], float]) -> list[Ask]:
     for clause, kinds in asks(question):
         asked = [t for t in dict.fromkeys(terms(clause)) if not _NOT_ASKED.match(t)]
         weights = {t: max(idf(t), 0.05) for t in asked if not _DIGITS.fullmatch(t)}
-        out.append(Ask(weights, kinds, _narrower(clause, kinds)))
+        # a year as the search segmentation cuts it ("2021"), with its 年; other numbers
+        # are counts, not constraints
+        years = [f"{t}年" for t in asked if t.isdigit() and f"{t}年" in clause]
+        constraints = tuple(
+            t for t in [*asked, *years] if features.is_constraint(t) and not t.isdigit()
+        )
+        out.append(Ask(weights, kinds, _narrower(clause, kinds), constraints))
     return out
 
 
@@ -123,6 +130,27 @@ def bind(parsed: list[Ask], question: str, sentence: str) -> tuple[float, float]
         shares.append(share)
         found.append(new)
     return min(shares), float(all(found))
+
+
+def clash(parsed: list[Ask], sentence: str) -> float:
+    """1 when some ask names a phase, year or ordinal, and every clause of the sentence that
+    holds a value of its kind names another one instead ("二期预计哪年投入运营？" against
+    "一期规划床位400张,二期规划床位800张,一期预计于2026年投入运营": the year is 一期's);
+    else 0, also when no clause holds such a value."""
+    for ask in parsed:
+        if not ask.constraints:
+            continue
+        answering = [
+            part
+            for part in _CLAUSES.findall(sentence)
+            if any(features.has_value(k, part) for k in ask.kinds)
+        ]
+        if answering and all(
+            any(c not in part and features.another(c, part) for c in ask.constraints)
+            for part in answering
+        ):
+            return 1.0
+    return 0.0
 
 
 def _narrower(clause: str, kinds: list[str]) -> re.Pattern[str] | None:

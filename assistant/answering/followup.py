@@ -5,7 +5,10 @@ question that leans on earlier turns (short, or with 那/它/this/that...) is re
 earlier question it refers to: the latest one that names its own subject (an earlier
 follow-up is read with it too, so "那二期呢？" after "一期规划多少张床位？" stays about
 the same campus). Turns before that subject are not carried: an unrelated earlier topic
-cannot spoil the answer. The answerer weights the carried terms at half.
+cannot spoil the answer. The answerer weights the carried terms at half. A follow-up that
+names only another phase, year or ordinal ("那二期呢？" after "一期预计哪年投入运营？") is that
+earlier question with it swapped in ("二期预计哪年投入运营？"): read side by side, the answer
+about 一期 would look like one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.answering.inputs import has_language
+from assistant.answering.learned import features
 from assistant.text.segmentation import is_chinese, tag, terms
 
 # Words that point back to an earlier turn: demonstratives and personal pronouns (a closed
@@ -26,6 +30,12 @@ _ANAPHORA = re.compile(
     r"what about|how about)\b",
     re.IGNORECASE,
 )
+
+
+# "那二期呢？": the follow-up names only what changes. When that is a phase, a year or an
+# ordinal and the earlier question names one of the same shape, the follow-up is the earlier
+# question with it swapped ("一期预计哪年投入运营？" → "二期预计哪年投入运营？").
+_ELLIPSIS = re.compile(r"^(?:那么?|还有)?\s*(?P<what>[^\s?？,，。]{1,8}?)\s*呢\s*[?？]?$")
 
 
 @dataclass
@@ -82,9 +92,26 @@ def expand(question: str, history: list[str], known: Callable[[str], bool] | Non
     earlier = [h for h in carried(history, known) if set(terms(h.lower())) - own]
     if not earlier:
         return Query(question=question, standalone=question)
+    swapped = substitute(question, earlier[0])
+    if swapped is not None:
+        return Query(question, swapped, history=history, carried=[swapped])
     return Query(
         question=question,
         standalone=" ".join([*earlier, question]),
         history=history,
         carried=earlier,
     )
+
+
+def substitute(question: str, earlier: str) -> str | None:
+    """The earlier question with the phase, year or ordinal the follow-up names in place of its
+    own, when the follow-up is only that ("那二期呢？"); None otherwise."""
+    found = _ELLIPSIS.match(question.strip())
+    if found is None:
+        return None
+    what = found.group("what")
+    pattern = features.shape(what)
+    values = set(pattern.findall(earlier)) if pattern is not None else set()
+    if len(values) != 1 or what in values:
+        return None
+    return earlier.replace(values.pop(), what)

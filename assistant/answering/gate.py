@@ -38,11 +38,16 @@ class Gate:
     # Trees over `SUPPORT_NAMES`: whether one sentence states the answer (fitted on the
     # sentences the question sets quote as support, against every other retrieved one).
     support: reader_model.Trees | None = None
+    # The signals it was fitted on, by name: a gate fitted before a version added signals
+    # reads its own columns of the rows (None: all of `NAMES`, `SUPPORT_NAMES`).
+    features: tuple[str, ...] | None = None
+    support_features: tuple[str, ...] | None = None
 
     def probability(self, row: np.ndarray, sentences: np.ndarray | None = None) -> float:
         """From the question's `NAMES` row and, for a gate with `support`, its sentences'
         `SUPPORT_NAMES` rows (`sentence_signals`): the mean of the question-level estimate
         and the best sentence's."""
+        row = _columns(np.asarray(row, np.float64), self.features, NAMES)
         p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
         if self.trees is not None:
             logit = float(self.trees.decision(np.asarray(row, np.float64)[None, :])[0])
@@ -53,18 +58,24 @@ class Gate:
             raise ValueError("this gate reads the sentences too: pass sentence_signals(...)")
         if not len(sentences):
             return p / 2.0  # no sentence to state the answer
-        best = float(self.support.decision(np.asarray(sentences, np.float64)).max())
+        sentences = _columns(
+            np.asarray(sentences, np.float64), self.support_features, SUPPORT_NAMES
+        )
+        best = float(self.support.decision(sentences).max())
         return (p + _sigmoid(best)) / 2.0
 
     def to_json(self) -> dict:
         return {
-            "features": NAMES,
+            "features": list(self.features or NAMES),
             **reader_model.logistic_to_json(self.coef, self.intercept, self.mean, self.scale),
             **({} if self.trees is None else {"trees": self.trees.to_json()}),
             **(
                 {}
                 if self.support is None
-                else {"support_features": SUPPORT_NAMES, "support": self.support.to_json()}
+                else {
+                    "support_features": list(self.support_features or SUPPORT_NAMES),
+                    "support": self.support.to_json(),
+                }
             ),
             "threshold": round(self.threshold, 4),
             "info": self.info,
@@ -72,23 +83,18 @@ class Gate:
 
     @classmethod
     def from_json(cls, d: dict) -> Gate:
-        if d.get("features") != NAMES:
-            raise ConfigError(
-                "the answerability model was fitted on other signals than this version "
-                "computes: reinstall the package, or refit it with scripts/train_answerability.py"
-            )
-        if "support" in d and d.get("support_features") != SUPPORT_NAMES:
-            raise ConfigError(
-                "the answerability model's sentence model was fitted on other signals than "
-                "this version computes: reinstall the package, or refit it with "
-                "scripts/train_answerability.py"
-            )
+        features = _known(d.get("features"), NAMES, "")
+        support = None
+        if "support" in d:
+            support = _known(d.get("support_features"), SUPPORT_NAMES, "'s sentence model")
         return cls(
             **reader_model.logistic_from_json(d),
             threshold=float(d["threshold"]),
             info=d.get("info", {}),
             trees=reader_model.Trees.from_json(d["trees"]) if "trees" in d else None,
             support=reader_model.Trees.from_json(d["support"]) if "support" in d else None,
+            features=features,
+            support_features=support,
         )
 
 
@@ -115,6 +121,27 @@ class Gates:
                 "package, or refit it with scripts/train_answerability.py"
             )
         return cls(Gate.from_json(d["chinese"]), Gate.from_json(d["other"]))
+
+
+def _known(fitted: list[str] | None, computed: list[str], what: str) -> tuple[str, ...] | None:
+    """The signals a model was fitted on, when this version computes them all (None when they
+    are exactly what it computes)."""
+    if fitted == computed:
+        return None
+    if not fitted or not set(fitted) <= set(computed):
+        raise ConfigError(
+            f"the answerability model{what} was fitted on signals this version does not "
+            "compute: reinstall the package, or refit it with scripts/train_answerability.py"
+        )
+    return tuple(fitted)
+
+
+def _columns(rows: np.ndarray, names: tuple[str, ...] | None, computed: list[str]) -> np.ndarray:
+    """The columns `names` of rows of the `computed` signals (all when `names` is None)."""
+    if names is None:
+        return rows
+    at = {n: i for i, n in enumerate(computed)}
+    return rows[..., [at[n] for n in names]]
 
 
 def _sigmoid(logit: float) -> float:

@@ -222,7 +222,7 @@ def _gate_rows(
 ) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
     """The question's answerability row and, with `support`, its sentences' rows, from one
     reading of the retrieved sentences."""
-    reading = answerability.read(query.standalone, retrieved, corpus)
+    reading = answerability.read(query, retrieved, corpus)
     row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
     if not support:
         return row, reading, None

@@ -279,11 +279,26 @@ def _grams(text: str) -> set[str]:
 
 def _clash(constraints: list[str], text: str) -> bool:
     """The question names 二期 (or 2021年) and the sentence holds another phase (year) but not it."""
-    for c in constraints:
-        if c in text or not _CONSTRAINT.match(c):
-            continue
-        shape = _DIGITS.sub("#", c)
-        pattern = "".join(_DIGITS.pattern if ch == "#" else re.escape(ch) for ch in shape)
-        if shape != c and re.search(pattern, text):
-            return True
-    return False
+    return any(c not in text and another(c, text) for c in constraints)
+
+
+def is_constraint(term: str) -> bool:
+    """A year, an ordinal or phase (二期, 第三届), or a number: what narrows a question."""
+    return bool(_CONSTRAINT.match(term))
+
+
+def another(constraint: str, text: str) -> bool:
+    """`text` holds a value of the constraint's shape (一期 for 二期, 2022年 for 2021年)."""
+    pattern = shape(constraint)
+    return pattern is not None and pattern.search(text) is not None
+
+
+def shape(constraint: str) -> re.Pattern[str] | None:
+    """The pattern of a constraint's values: 二期 → any phase, 2021年 → any year; None for a
+    term that is no constraint or has no numeral."""
+    if not _CONSTRAINT.match(constraint):
+        return None
+    form = _DIGITS.sub("#", constraint)
+    if form == constraint:
+        return None
+    return re.compile("".join(_DIGITS.pattern if ch == "#" else re.escape(ch) for ch in form))
