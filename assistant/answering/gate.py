@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +47,12 @@ class Gate:
         """From the question's `NAMES` row and, for a gate with `support`, its sentences'
         `SUPPORT_NAMES` rows (`sentence_signals`): the mean of the question-level estimate
         and the best sentence's."""
-        row = _columns(np.asarray(row, np.float64), self.features, NAMES)
+        row = np.asarray(row, np.float64)
+        if self._columns is not None:
+            row = row[self._columns]
         p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
         if self.trees is not None:
-            logit = float(self.trees.decision(np.asarray(row, np.float64)[None, :])[0])
+            logit = float(self.trees.decision(row[None, :])[0])
             p = (p + _sigmoid(logit)) / 2.0
         if self.support is None:
             return p
@@ -58,11 +60,20 @@ class Gate:
             raise ValueError("this gate reads the sentences too: pass sentence_signals(...)")
         if not len(sentences):
             return p / 2.0  # no sentence to state the answer
-        sentences = _columns(
-            np.asarray(sentences, np.float64), self.support_features, SUPPORT_NAMES
-        )
+        sentences = np.asarray(sentences, np.float64)
+        if self._support_columns is not None:
+            sentences = sentences[:, self._support_columns]
         best = float(self.support.decision(sentences).max())
         return (p + _sigmoid(best)) / 2.0
+
+    @cached_property
+    def _columns(self) -> list[int] | None:
+        """Where its signals are in a `NAMES` row (None: it reads them all)."""
+        return _positions(self.features, NAMES)
+
+    @cached_property
+    def _support_columns(self) -> list[int] | None:
+        return _positions(self.support_features, SUPPORT_NAMES)
 
     def to_json(self) -> dict:
         return {
@@ -136,12 +147,12 @@ def _known(fitted: list[str] | None, computed: list[str], what: str) -> tuple[st
     return tuple(fitted)
 
 
-def _columns(rows: np.ndarray, names: tuple[str, ...] | None, computed: list[str]) -> np.ndarray:
-    """The columns `names` of rows of the `computed` signals (all when `names` is None)."""
+def _positions(names: tuple[str, ...] | None, computed: list[str]) -> list[int] | None:
+    """The columns of `names` among the `computed` signals (None when `names` is None)."""
     if names is None:
-        return rows
+        return None
     at = {n: i for i, n in enumerate(computed)}
-    return rows[..., [at[n] for n in names]]
+    return [at[n] for n in names]
 
 
 def _sigmoid(logit: float) -> float:
