@@ -96,6 +96,12 @@ class AnswerSettings(BaseSettings):
     # `learned`: the reader trained on public QA data (on trial: it measured worse than the
     # rules on the blind sets, see evals/README.md); `rules`: the rule-based reader.
     reader: Literal["rules", "learned"] = "rules"
+    # what an offline answer about Chinese sources quotes: `support`, the sentences the
+    # answerability gate's sentence model finds likeliest to state the answer (a Chinese
+    # question's first quote, then those holding most of its terms; an English question's
+    # three); `coverage`, as before 0.2.10 (most of the question's terms; for English, the
+    # cross-lingual order)
+    select: Literal["support", "coverage"] = "support"
     # how the rule-based reader decides a question is not answered by the sources:
     # `learned`, the calibrated answerability models (answering/answerability.py), one for
     # Chinese questions and one for others; `rules`, the thresholds ANSWER_MIN_COVERAGE /

@@ -33,11 +33,11 @@ def test_the_shipped_models_read_the_signals_this_version_computes():
         # each says where it came from and what it refused on sets held out of its fit
         assert gate_.info["fitted_by"] == "scripts/train_answerability.py"
         assert gate_.info["held_out_pooled"]["answerable_refused"] <= 0.05
-    # Chinese questions are many enough for trees beside the regression, and for the
-    # sentence model; English ones not
+    # Chinese questions are many enough for trees beside the regression, English ones not;
+    # both have the sentence model (English since 0.2.10)
     assert shipped.chinese.trees is not None and shipped.other.trees is None
-    assert shipped.chinese.support is not None and shipped.other.support is None
-    assert shipped.chinese.info["support"]
+    assert shipped.chinese.support is not None and shipped.other.support is not None
+    assert shipped.chinese.info["support"] and shipped.other.info["support"]
     assert shipped.pick("一期规划多少张床位？") is shipped.chinese
     assert shipped.pick("How many beds are planned?") is shipped.other
 
@@ -147,14 +147,9 @@ def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
     assert follow_up.refused and "2026" not in follow_up.answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness (0.2.9): the seeds state when 一期 opens (预计于2026年投入运营) and "
-    "the gate reads 火星基地 as a paraphrase it cannot match (p 0.33 against 0.289; 0.2.8 "
-    "refused it at 0.299 against 0.301). Unknown-noun signals, with e5 word similarity, did "
-    "not move it: evals/README.md, round fourteen",
-)
 def test_a_thing_the_documents_never_name_asked_like_a_fact_they_state(seeded_assistant):
+    """The seeds state when 一期 opens (预计于2026年投入运营), never a 火星基地: 0.2.9 answered
+    with 一期's year (0.33 against 0.289); the gate refitted on thirty-two sets refuses."""
     assert seeded_assistant.ask("火星基地预计哪一年完工？").refused
 
 
@@ -240,6 +235,14 @@ def test_a_gate_with_a_sentence_model_averages_the_best_sentence_in(trainer):
         (alone.probability(row) + 1 / (1 + np.exp(-best))) / 2
     )
     assert supported.probability(row, stating) > supported.probability(row, stating[1:])
+    # each sentence's own probability: the stating one ranks first, the best is averaged in
+    states = supported.states(stating)
+    assert states.shape == (6,) and int(np.argmax(states)) == 0
+    assert supported.probability(row, stating) == pytest.approx(
+        (alone.probability(row) + states.max()) / 2
+    )
+    with pytest.raises(ValueError, match="no sentence model"):
+        alone.states(stating)
     assert supported.probability(row, stating[:0]) == pytest.approx(alone.probability(row) / 2)
     with pytest.raises(ValueError, match="sentence_signals"):
         supported.probability(row)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 from fakes.chunks import make_hit
 
+from assistant.answering import gate as gates
 from assistant.answering.evidence import Corpus
-from assistant.answering.followup import expand
+from assistant.answering.followup import Query, expand
 from assistant.answering.reader import ExtractiveAnswerer
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
@@ -39,6 +43,19 @@ def answer(question: str, retrieved, history=None, **settings):
     return ExtractiveAnswerer(AnswerSettings(**settings)).answer(
         query, retrieved, corpus_of(retrieved), "REFUSED"
     )
+
+
+def quoted(draft, retrieved) -> list[str]:
+    """The sentences a draft quotes, in order, without the lead clause (a part of the first)."""
+    spans = list(draft.picked)
+    first, second = (spans + [None, None])[:2]
+    if (
+        second is not None
+        and first.n == second.n
+        and second.start <= first.start <= first.end <= second.end
+    ):
+        spans = spans[1:]
+    return [retrieved[p.n - 1].chunk.text[p.start : p.end] for p in spans]
 
 
 def test_stub_answer_quotes_the_sentence_with_the_number():
@@ -99,6 +116,82 @@ def test_seed_answer_holds_400_beds(seeded_assistant):
     assert any(c.source == SEED_002 and "400" in c.quote for c in a.citations)
     for c in a.citations:
         assert c.text[c.start : c.end] == c.quote and c.supported
+
+
+@dataclasses.dataclass
+class Read:
+    """A question asked on a bot, and what its gate reads: the retrieved sentences as
+    written (`texts`) and their `SUPPORT_NAMES` rows."""
+
+    query: Query
+    retrieved: list[Retrieved]
+    corpus: Corpus
+    reader: ExtractiveAnswerer
+    texts: list[str]
+    rows: np.ndarray
+
+    def answer(self, **settings):
+        reader = self.reader
+        if settings:
+            reader = ExtractiveAnswerer(self.reader.settings.model_copy(update=settings))
+        return reader.answer(self.query, self.retrieved, self.corpus, "REFUSED")
+
+
+def read(bot, question: str) -> Read:
+    retrieved = bot.ask(question).retrieved
+    query = expand(question, [], bot.knowledge.knows)
+    corpus = bot.knowledge.corpus()
+    reader = ExtractiveAnswerer(bot.settings.answer)
+    _, texts, rows = reader.gate_inputs(query, retrieved, corpus)
+    return Read(query, retrieved, corpus, reader, texts, rows)
+
+
+def test_the_first_quote_is_the_sentence_the_gate_finds_likeliest_to_state_the_answer(
+    seeded_assistant,
+):
+    """The sentence model (fitted on which retrieved sentence states a question set's
+    answer) picks what the answer quotes first; `coverage` keeps the term-count order."""
+    seen = read(seeded_assistant, "瑞金医院金山院区一期什么时候投入运营？")
+    likeliest = seen.texts[int(gates.load().chinese.states(seen.rows).argmax())]
+    draft = seen.answer()
+    assert likeliest in quoted(draft, seen.retrieved)[0]
+    assert "2026年" in draft.text
+    assert not seen.answer(select="coverage").refused
+
+
+def test_the_sentence_model_not_the_term_count_decides_the_first_quote(
+    seeded_assistant, monkeypatch
+):
+    """A gate whose sentence model favours another retrieved sentence moves it first;
+    `select=coverage` keeps the sentence holding most of the question's terms."""
+    seen = read(seeded_assistant, "瑞金医院金山院区一期规划多少张床位？")
+    favourite = next(i for i, t in enumerate(seen.texts) if "400张" not in t and "金山" in t)
+
+    @dataclasses.dataclass(frozen=True)
+    class Favouring(gates.Gate):
+        """The shipped gate, whose sentence model favours one sentence."""
+
+        def states(self, sentences):
+            return np.eye(len(sentences))[favourite]
+
+    shipped = gates.load()
+    fields = {f.name: getattr(shipped.chinese, f.name) for f in dataclasses.fields(gates.Gate)}
+    monkeypatch.setattr(gates, "load", lambda: gates.Gates(Favouring(**fields), shipped.other))
+    assert seen.texts[favourite] in quoted(seen.answer(), seen.retrieved)[0]
+    assert "400张" in quoted(seen.answer(select="coverage"), seen.retrieved)[0]
+
+
+def test_an_english_answer_quotes_what_the_english_gate_finds_likeliest(seeded_assistant):
+    """English terms cannot be counted in Chinese text: the English gate's sentence model
+    orders the quotes, and the UI's example question quotes 400张 first."""
+    seen = read(
+        seeded_assistant,
+        "How many beds are planned for the first phase of Ruijin Hospital's Jinshan campus?",
+    )
+    states = gates.load().other.states(seen.rows)
+    quotes = quoted(seen.answer(), seen.retrieved)
+    assert seen.texts[int(states.argmax())] in quotes[0] and "400张" in quotes[0]
+    assert len(quotes) <= 3
 
 
 def test_seed_answer_other_fact(seeded_assistant):

@@ -60,11 +60,17 @@ class Gate:
             raise ValueError("this gate reads the sentences too: pass sentence_signals(...)")
         if not len(sentences):
             return p / 2.0  # no sentence to state the answer
+        return (p + float(self.states(sentences).max())) / 2.0
+
+    def states(self, sentences: np.ndarray) -> np.ndarray:
+        """For a gate with `support`: the probability that each sentence (a `SUPPORT_NAMES`
+        row) states the answer."""
+        if self.support is None:
+            raise ValueError("this gate has no sentence model")
         sentences = np.asarray(sentences, np.float64)
         if self._support_columns is not None:
             sentences = sentences[:, self._support_columns]
-        best = float(self.support.decision(sentences).max())
-        return (p + _sigmoid(best)) / 2.0
+        return 1.0 / (1.0 + np.exp(-self.support.decision(sentences)))
 
     @cached_property
     def _columns(self) -> list[int] | None:

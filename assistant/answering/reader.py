@@ -97,6 +97,13 @@ class ExtractiveAnswerer:
             answerable = gate.probability(row, rows)
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
+            if (
+                self.settings.select == "support"
+                and not per_part
+                and rows is not None
+                and len(rows)
+            ):
+                picked = self._by_support(gate.states(rows), sentences, picked, chinese)
         else:
             refused = should_refuse(query, retrieved, coverage, corpus, self.settings)
         if refused:
@@ -145,6 +152,25 @@ class ExtractiveAnswerer:
         # by meaning; the sentence vectors are stored by the text as written
         chosen = crosslingual.best(query.standalone, evidence.split(retrieved, False), corpus)
         return [], [(1.0, sentences[i]) for i in chosen[: self.settings.max_sentences]]
+
+    def _by_support(
+        self,
+        states: np.ndarray,
+        sentences: list[Sentence],
+        picked: list[tuple[float, Sentence]],
+        chinese: bool,
+    ) -> list[tuple[float, Sentence]]:
+        """The sentences to quote once the gate's sentence model has read them (`states`: the
+        probability that each states the answer). A Chinese question: the likeliest first,
+        then the term-coverage picks. Another language, whose terms cannot be counted in the
+        text: the likeliest few (on the dev sets the first stated the answer for 0.81 of
+        English questions, the cross-lingual order's for 0.61)."""
+        if chinese:
+            return _first(sentences[int(np.argmax(states))], picked, self.settings.max_sentences)
+        most = min(crosslingual.QUOTED, self.settings.max_sentences)
+        return [
+            (float(states[i]), sentences[i]) for i in crosslingual.distinct(states, sentences, most)
+        ]
 
     def _per_part(
         self, query: Query, corpus: Corpus, sentences: list[Sentence]
@@ -227,6 +253,17 @@ def _gate_rows(
     if not support:
         return row, reading, None
     return row, reading, answerability.sentence_signals(query, retrieved, corpus, row, reading)
+
+
+def _first(
+    best: Sentence, picked: list[tuple[float, Sentence]], most: int
+) -> list[tuple[float, Sentence]]:
+    """`picked` with `best` quoted first (in place of itself, or of a repeat of it from an
+    overlapping chunk), at most `most` sentences."""
+    rest = [
+        (score, s) for score, s in picked if s is not best and _overlap(s.text, best.text) <= 0.6
+    ]
+    return [(1.0, best), *rest][:most]
 
 
 def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) -> list[Scored]:
