@@ -47,6 +47,13 @@ class Gate:
         """From the question's `NAMES` row and, for a gate with `support`, its sentences'
         `SUPPORT_NAMES` rows (`sentence_signals`): the mean of the question-level estimate
         and the best sentence's."""
+        return self.judge(row, sentences)[0]
+
+    def judge(
+        self, row: np.ndarray, sentences: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray | None]:
+        """`probability`, and with `support` each sentence's (`states`), from one reading
+        of the rows: the answerer decides with the first and quotes by the second."""
         row = np.asarray(row, np.float64)
         if self._columns is not None:
             row = row[self._columns]
@@ -55,12 +62,13 @@ class Gate:
             logit = float(self.trees.decision(row[None, :])[0])
             p = (p + _sigmoid(logit)) / 2.0
         if self.support is None:
-            return p
+            return p, None
         if sentences is None:
             raise ValueError("this gate reads the sentences too: pass sentence_signals(...)")
         if not len(sentences):
-            return p / 2.0  # no sentence to state the answer
-        return (p + float(self.states(sentences).max())) / 2.0
+            return p / 2.0, np.zeros(0)  # no sentence to state the answer
+        states = self.states(sentences)
+        return (p + float(states.max())) / 2.0, states
 
     def states(self, sentences: np.ndarray) -> np.ndarray:
         """For a gate with `support`: the probability that each sentence (a `SUPPORT_NAMES`

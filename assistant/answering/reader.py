@@ -94,16 +94,12 @@ class ExtractiveAnswerer:
             row, _, rows = _gate_rows(
                 query, retrieved, corpus, coverage, sentences, gate.support is not None
             )
-            answerable = gate.probability(row, rows)
+            answerable, states = gate.judge(row, rows)
             threshold = self.settings.min_answerability
             refused = answerable < (gate.threshold if threshold is None else threshold)
-            if (
-                self.settings.select == "support"
-                and not per_part
-                and rows is not None
-                and len(rows)
-            ):
-                picked = self._by_support(gate.states(rows), sentences, picked, chinese)
+            chosen = self.settings.select == "support" and not per_part
+            if chosen and states is not None and len(states):
+                picked = self._by_support(states, sentences, picked, chinese)
         else:
             refused = should_refuse(query, retrieved, coverage, corpus, self.settings)
         if refused:
