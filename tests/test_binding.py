@@ -106,3 +106,24 @@ def test_a_value_stated_for_another_phase_or_year_clashes():
     assert binding.clash(binding.parse("金山院区预计哪年投入运营？", flat), sentence) == 0.0
     assert binding.clash(asked, "一期规划床位400张。") == 0.0
     assert binding.clash(binding.parse("2021年新增多少家企业？", flat), "2022年新增11家。") == 1.0
+
+
+LIST = "依托“蚂蚁阿福”app,锡山区、梁溪区、惠山区的9个社区服务中心,首批97个“医生分身”已全面上线。"
+
+
+def test_a_number_asked_of_a_lists_member_is_not_the_whole_lists():
+    assert binding.member("梁溪区有几个社区服务中心上线了？", LIST) == 1.0
+    assert binding.member("惠山区有几个社区服务中心上线了？", LIST) == 1.0  # the last member too
+    enterprises = (
+        "共有包括康养服务、美容保健、平台服务、药品零售、医疗器械等6大类120家医疗健康领域企业。"
+    )
+    assert binding.member("其中医疗器械企业有多少家？", enterprises) == 1.0
+
+
+def test_the_whole_list_its_members_own_numbers_and_other_questions_are_no_member_asked():
+    assert binding.member("一共有几个社区服务中心上线了？", LIST) == 0.0  # the whole list
+    assert binding.member("锡山区、梁溪区和惠山区一共有几个社区服务中心？", LIST) == 0.0
+    assert binding.member("梁溪区的社区服务中心叫什么？", LIST) == 0.0  # no number asked
+    staffed = "医院今年共引进医护人员146名,其中医师52名、护士94名、药师12名。"
+    assert binding.member("医院今年引进了多少名护士？", staffed) == 0.0  # each counted
+    assert binding.member("医院今年引进了多少名护士？", "医院设有内科、外科、儿科。") == 0.0

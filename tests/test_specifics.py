@@ -63,3 +63,29 @@ def test_nothing_specific_asked_is_never_missing():
     wanted = specifics.parse(question)
     assert (wanted.day, wanted.several, wanted.name) == (False, False, None)
     assert specifics.missing(wanted, "天气晴。", question) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "投产当天,远航动力与澳大利亚一家电力公司签订了供货协议。",  # 一家 电力: no name
+        "该项目在上海市颁布的转化新政支持下,并已合资成立项目公司。",  # 合资成立项目
+        "基地与两家通用航空公司签约,常驻医疗救援直升机3架。",
+    ],
+)
+def test_a_company_referred_to_without_its_name_does_not_answer_which(sentence):
+    question = "签约的是哪家公司？"
+    assert specifics.missing(specifics.parse(question), sentence, question)[2] == 1.0
+
+
+def test_an_organisation_is_named_by_a_proper_noun_before_its_ending():
+    question = "合作社和哪家公司签了收购协议？"
+    sentence = "在销售端,合作社与伊川乳业公司签订了保底收购协议。"
+    assert specifics.missing(specifics.parse(question), sentence, question)[2] == 0.0
+
+
+def test_a_place_answers_a_name_asked_but_not_an_organisation_asked():
+    sentence = "这批设备全部来自澳大利亚。"
+    assert ("澳大利亚", "place") in specifics.names(sentence)
+    for question, missing in (("设备是哪家公司生产的？", 1.0), ("设备产地叫什么名字？", 0.0)):
+        assert specifics.missing(specifics.parse(question), sentence, question)[2] == missing

@@ -16,7 +16,8 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   (asked by 投资/费用/cost, stated in 元), and the holder of a title, where the deputy
   (副院长) is another title than the one asked (院长);
 - whether the number or date asked is stated in one clause with what it is asked about,
-  and is not one the question already writes (`binding`);
+  and is not one the question already writes, and whether the number asked of a list's
+  member is only the whole list's (`binding`);
 - what the question asks beyond the kind of value (`specifics`): a day (几号), several
   things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
 - for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
@@ -86,6 +87,9 @@ BINDING = [  # `binding`: the value asked, in one clause with what it is asked a
     "new_value_top3",
     "bound_clash_best",  # every clause of the best sentence with such a value names another
     # phase or year than the one asked (一期's year for 二期哪年)
+    "listed_best",  # the best sentence counts a list as a whole, and the question asks the
+    # number of some of its members (梁溪区有几个 against 锡山区、梁溪区、惠山区的9个)
+    "listed_any",  # ... some retrieved sentence does
 ]
 SPECIFICS = [  # `specifics`: what the question asks beyond the kind of value
     "asks_day",  # a day (几号, 哪天), not only a month or a year
@@ -123,6 +127,7 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "bound",  # as in BINDING, for this sentence
     "new_value",
     "bound_clash",
+    "listed",
     "money_missing",  # as in VALUES, for this sentence
     "role",
     "day_missing",  # as in SPECIFICS, for this sentence
@@ -261,6 +266,7 @@ def sentence_signals(
             bound,
             new,
             binding.clash(asked, sentence),
+            binding.member(lower, sentence),
             float(money and not _MONEY.search(sentence)),
             _role(question, [sentence])[1],
             *specifics.missing(reading.specifics, s.text, question),
@@ -301,6 +307,7 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
     bound = [binding.bind(reading.asked, question.lower(), text) for text in top3]
+    listed = [binding.member(question.lower(), s.text.lower()) for s in sents]
     bindings = [
         float(bool(reading.asked)),
         bound[0][0],
@@ -308,6 +315,8 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         bound[0][1],
         max(b[1] for b in bound),
         binding.clash(reading.asked, top3[0]),
+        listed[top],
+        max(listed),
     ]
     wanted = reading.specifics
     specific = [

@@ -166,3 +166,58 @@ def _narrower(clause: str, kinds: list[str]) -> re.Pattern[str] | None:
         return re.compile(r"(?:\d[\d.,]*|[一二两三四五六七八九十百千]+)\s*[万亿]")
     kin = f"[{_KIN.get(word, word)}]" if len(word) == 1 else re.escape(word)
     return re.compile(_NUMERAL + kin)
+
+
+# A list's members, set off by the enumeration comma; the last one ends where the count or
+# what follows it starts ("锡山区、梁溪区、惠山区的9个社区服务中心": 惠山区), and may join two
+# with 和/及/与 ("南湖区和高新区4个城区").
+_MEMBER_END = re.compile(r"等|的|共|合计|\d|[一二两三四五六七八九十]+[个家类所项名位张台座条]")
+_JOINED = re.compile(r"以及|[和及与]")
+_COUNTED = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个家类所项名位张台座条]")
+_LIST_CLAUSES = re.compile(
+    r"[^,，;；:：。!?！？()（）]+"
+)  # a list ends at a colon or a bracket too
+
+
+def member(question: str, sentence: str) -> float:
+    """1 when the (lower-cased) question asks a number of some members of a list that the
+    sentence counts only as a whole: "梁溪区有几个社区服务中心？" against "锡山区、梁溪区、惠山区的
+    9个社区服务中心", "医疗器械企业有多少家？" against "包括…药品零售、医疗器械等6大类120家企
+    业" (the count is the list's, not the member's). A list whose members carry their own
+    numbers ("医师52名、护士94名") states each; a question naming every member asks the
+    whole. Else 0."""
+    if not features.ASKS["number"].search(question):
+        return 0.0
+    asked = [t for t in dict.fromkeys(terms(question)) if len(t) >= 2 and not FUNCTION.match(t)]
+    for clause in _LIST_CLAUSES.findall(sentence):
+        if not _COUNTED.search(clause):
+            continue
+        members = _members(clause)
+        if len(members) < 2 or any(_DIGITS.search(m) for m in members):
+            continue
+        # a member is named by the question when it is there whole, or a question term
+        # makes most of it
+        named = [
+            m
+            for m in members
+            if m in question or any(t in m and len(t) >= 0.6 * len(m) for t in asked)
+        ]
+        if named and len(named) < len(members):
+            return 1.0
+    return 0.0
+
+
+def _members(clause: str) -> list[str]:
+    """The members of the clause's list, or none (fewer than three items, or two without
+    a joining word). The first item runs back from the comma as far as the longest of the
+    others."""
+    items = clause.split("、")
+    if len(items) < 3 and not (len(items) == 2 and _JOINED.search(items[-1])):
+        return []
+    end = _MEMBER_END.search(items[-1])
+    last = items[-1][: end.start()] if end else items[-1]
+    rest = [i for i in [s.strip() for s in items[1:-1]] + _JOINED.split(last) if i]
+    if not rest:
+        return []
+    width = max(len(i) for i in rest)
+    return [items[0][-width:], *rest]

@@ -54,9 +54,13 @@ _ENUMERATION = re.compile(r"[、；;]|[“\"「][^”\"」]{1,20}[”\"」][^“
 # finds the names its dictionary lacks); and names by their endings, which it often splits.
 _PEOPLE = {"nr", "nrfg", "nrt"}
 _OTHERS = {"ns", "nt", "nz"}
-_NAME_END = re.compile(
-    r"[\u4e00-\u9fff]{2,}(?:公司|集团|医院|大学|学院|研究所|研究院|委员会|协会|学会|基金会|银行|卫生院)"
-)
+_ENDINGS = r"公司|集团|医院|大学|学院|研究所|研究院|委员会|协会|学会|基金会|银行|卫生院"
+_NAME_END = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{_ENDINGS})")
+_ENDING = re.compile(rf"(?:{_ENDINGS})$")
+# What comes before a name, never in it: jieba's tags of numerals and quantifiers (一家, but
+# not the ordinal 第三), prepositions (由), conjunctions (与), adverbs (已), pronouns (该),
+# particles (的).
+_CUT = {"m", "p", "c", "d", "r", "u", "uj", "ul"}
 # A person named after a title and before what they said: "院长陶春生说", "副局长符祝说" (two-
 # character names the tagger leaves untagged).
 _SAYS = r"说|表示|介绍|告诉|指出|认为|坦言|透露|称|强调|谈到|提到"
@@ -111,17 +115,35 @@ def missing(wanted: Specifics, sentence: str, question: str) -> tuple[float, flo
 
 @lru_cache(maxsize=8192)
 def names(sentence: str) -> tuple[tuple[str, str], ...]:
-    """The names a sentence holds, each with its kind ("person", or "organisation" for any
-    other: places and brands too). Cached: the same sentences come back question after
+    """The names a sentence holds, each with its kind: "person", "place" (which answers a
+    question asking any name, not one asking an organisation), or "organisation" for any
+    other (brands and products too). Cached: the same sentences come back question after
     question, and the tagger's HMM costs about a millisecond a sentence."""
     tagged = [(w, f) for w, f in tag(sentence) if len(w) >= 2]
     people = [w for w, f in tagged if f in _PEOPLE] + [
         w for w in _TITLED.findall(sentence) if _unlisted(w)
     ]
-    others = [w for w, f in tagged if f in _OTHERS]
-    others += _NAME_END.findall(sentence) + _QUOTED.findall(sentence)
-    found = [(n, "person") for n in people] + [(n, "organisation") for n in others]
+    places = [w for w, f in tagged if f == "ns"]
+    others = [w for w, f in tagged if f in _OTHERS and f != "ns"]
+    others += [n for n in _NAME_END.findall(sentence) if _named(n)]
+    others += _QUOTED.findall(sentence)
+    found = (
+        [(n, "person") for n in people]
+        + [(n, "organisation") for n in others]
+        + [(n, "place") for n in places]
+    )
     return tuple(dict.fromkeys(found))
+
+
+def _named(run: str) -> bool:
+    """Whether a run of text ending like an organisation names one: a proper noun is left
+    after its last quantifier, preposition, conjunction, adverb, pronoun or particle. The
+    ending alone does not name: "伊川乳业公司" and "由云衡信息科技有限公司" do, "澳大利亚一家
+    电力公司" (一家 电力) and "并已合资成立项目公司" (已 合资成立项目) do not."""
+    words = tag(_ENDING.sub("", run))
+    cuts = [i for i, (w, f) in enumerate(words) if f in _CUT and not w.startswith("第")]
+    rest = words[cuts[-1] + 1 :] if cuts else words
+    return any(f in _PEOPLE or f in _OTHERS for _, f in rest)
 
 
 def _unlisted(word: str) -> bool:
