@@ -175,6 +175,7 @@ class Reading:
     unknown: list[str]
     asked: list[binding.Ask]
     specifics: specifics.Specifics
+    listed: list[float]  # per sentence, `binding.member`: counts a list whose member is asked
 
 
 def read(query: Query, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
@@ -200,6 +201,7 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
         unknown=[t for t in content if not corpus.known(t)],
         asked=binding.parse(lower, corpus.idf),
         specifics=specifics.parse(question),
+        listed=[binding.member(lower, s.text.lower()) for s in sents],
     )
 
 
@@ -266,7 +268,7 @@ def sentence_signals(
             bound,
             new,
             binding.clash(asked, sentence),
-            binding.member(lower, sentence),
+            reading.listed[i],
             float(money and not _MONEY.search(sentence)),
             _role(question, [sentence])[1],
             *specifics.missing(reading.specifics, s.text, question),
@@ -307,7 +309,6 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
     money_missing = _asks_money(question) and not _MONEY.search(sentence)
     values = [float(money_missing), *_role(question, top3)]
     bound = [binding.bind(reading.asked, question.lower(), text) for text in top3]
-    listed = [binding.member(question.lower(), s.text.lower()) for s in sents]
     bindings = [
         float(bool(reading.asked)),
         bound[0][0],
@@ -315,8 +316,8 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         bound[0][1],
         max(b[1] for b in bound),
         binding.clash(reading.asked, top3[0]),
-        listed[top],
-        max(listed),
+        reading.listed[top],
+        max(reading.listed),
     ]
     wanted = reading.specifics
     specific = [

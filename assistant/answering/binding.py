@@ -171,12 +171,12 @@ def _narrower(clause: str, kinds: list[str]) -> re.Pattern[str] | None:
 # A list's members, set off by the enumeration comma; the last one ends where the count or
 # what follows it starts ("锡山区、梁溪区、惠山区的9个社区服务中心": 惠山区), and may join two
 # with 和/及/与 ("南湖区和高新区4个城区").
-_MEMBER_END = re.compile(r"等|的|共|合计|\d|[一二两三四五六七八九十]+[个家类所项名位张台座条]")
+_MEASURES = "个家类所项名位张台座条"  # the measure words a count of things is written with
+_MEMBER_END = re.compile(rf"等|的|共|合计|\d|[一二两三四五六七八九十]+[{_MEASURES}]")
 _JOINED = re.compile(r"以及|[和及与]")
-_COUNTED = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个家类所项名位张台座条]")
-_LIST_CLAUSES = re.compile(
-    r"[^,，;；:：。!?！？()（）]+"
-)  # a list ends at a colon or a bracket too
+_COUNTED = re.compile(rf"\d|[一二两三四五六七八九十百千万]+[{_MEASURES}]")
+# a list's clause ends at a colon or a bracket too
+_LIST_CLAUSES = re.compile(r"[^,，;；:：。!?！？()（）]+")
 
 
 def member(question: str, sentence: str) -> float:

@@ -124,7 +124,7 @@ def names(sentence: str) -> tuple[tuple[str, str], ...]:
         w for w in _TITLED.findall(sentence) if _unlisted(w)
     ]
     places = [w for w, f in tagged if f == "ns"]
-    others = [w for w, f in tagged if f in _OTHERS and f != "ns"]
+    others = [w for w, f in tagged if f in ("nt", "nz")]
     others += [n for n in _NAME_END.findall(sentence) if _named(n)]
     others += _QUOTED.findall(sentence)
     found = (
