@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.answering.learned import features
 from assistant.text.segmentation import terms
@@ -186,9 +187,9 @@ def member(question: str, sentence: str) -> float:
     业" (the count is the list's, not the member's). A list whose members carry their own
     numbers ("医师52名、护士94名") states each; a question naming every member asks the
     whole. Else 0."""
-    if not features.ASKS["number"].search(question):
+    asked = _asked_terms(question)
+    if asked is None:
         return 0.0
-    asked = [t for t in dict.fromkeys(terms(question)) if len(t) >= 2 and not FUNCTION.match(t)]
     for clause in _LIST_CLAUSES.findall(sentence):
         if not _COUNTED.search(clause):
             continue
@@ -205,6 +206,15 @@ def member(question: str, sentence: str) -> float:
         if named and len(named) < len(members):
             return 1.0
     return 0.0
+
+
+@lru_cache(maxsize=256)
+def _asked_terms(question: str) -> tuple[str, ...] | None:
+    """The terms a question asking a number names (None when it asks none): segmented once
+    per question, not again for each sentence `member` reads it against."""
+    if not features.ASKS["number"].search(question):
+        return None
+    return tuple(t for t in dict.fromkeys(terms(question)) if len(t) >= 2 and not FUNCTION.match(t))
 
 
 def _members(clause: str) -> list[str]:
