@@ -60,7 +60,7 @@ class Gate:
         p = reader_model.logistic(row, self.coef, self.intercept, self.mean, self.scale)
         if self.trees is not None:
             logit = float(self.trees.decision(row[None, :])[0])
-            p = (p + float(_sigmoid(logit))) / 2.0
+            p = (p + float(reader_model.sigmoid(logit))) / 2.0
         if self.support is None:
             return p, None
         if sentences is None:
@@ -78,7 +78,7 @@ class Gate:
         sentences = np.asarray(sentences, np.float64)
         if self._support_columns is not None:
             sentences = sentences[:, self._support_columns]
-        return _sigmoid(self.support.decision(sentences))
+        return np.asarray(reader_model.sigmoid(self.support.decision(sentences)))
 
     @cached_property
     def _columns(self) -> list[int] | None:
@@ -167,11 +167,6 @@ def _positions(names: tuple[str, ...] | None, computed: list[str]) -> list[int] 
         return None
     at = {n: i for i, n in enumerate(computed)}
     return [at[n] for n in names]
-
-
-def _sigmoid(logit):
-    """Of a logit or an array of them."""
-    return 1.0 / (1.0 + np.exp(-logit))
 
 
 @lru_cache(maxsize=4)

@@ -123,11 +123,16 @@ class Trees:
         )
 
 
+def sigmoid(logit: np.ndarray | float) -> np.ndarray | float:
+    """The probability of a log-odds, or of an array of them."""
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
 def logistic(row: np.ndarray, coef: np.ndarray, intercept: float, mean, scale) -> float:
     """A logistic regression over standardised inputs: the form both answerability models
     (this reader's and `answering.answerability`'s gates) are stored in."""
     z = (row - mean) / scale
-    return float(1.0 / (1.0 + np.exp(-(z @ coef + intercept))))
+    return float(sigmoid(z @ coef + intercept))
 
 
 def logistic_to_json(coef: np.ndarray, intercept: float, mean, scale) -> dict:
