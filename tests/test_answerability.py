@@ -14,6 +14,7 @@ from assistant.answering import answerability
 from assistant.answering import gate as gates
 from assistant.answering.answerability import NAMES
 from assistant.answering.gate import Gate, Gates
+from assistant.answering.learned import cross
 from assistant.errors import ConfigError
 
 
@@ -65,6 +66,33 @@ def test_a_gate_fitted_on_fewer_signals_reads_its_own_columns():
     row[4], row[1] = 1.0, 3.0
     assert g.probability(row) == pytest.approx(1 / (1 + np.exp(-(2.0 - 3.0))))
     assert Gate.from_json(json.loads(json.dumps(g.to_json()))).features == tuple(fitted)
+
+
+def test_a_sentence_model_fitted_on_fewer_signals_reads_each_of_a_twice_named_signal():
+    """A sentence row holds some signals twice (`known_missing_sentence` for the sentence,
+    then for its question's best sentence): a sentence model fitted before signals were
+    added must read each from its own column, not both from the last one."""
+    from assistant.answering.learned.model import Trees
+
+    names = answerability.SUPPORT_NAMES
+    twice = "known_missing_sentence"
+    first, second = (i for i, n in enumerate(names) if n == twice)
+    fitted = [n for n in names if n != "cross"]  # as fitted before the sentence's cross score
+    stump = Trees(  # one split, on the first (the sentence's) column of that name
+        offset=0.0,
+        rate=1.0,
+        feature=np.array([[fitted.index(twice), -1, -1]]),
+        threshold=np.array([[0.5, 0.0, 0.0]]),
+        left=np.array([[1, -1, -1]]),
+        right=np.array([[2, -1, -1]]),
+        value=np.array([[0.0, -3.0, 3.0]]),
+    )
+    d = {**gate([0.0] * len(NAMES)).to_json(), "support": stump.to_json()}
+    g = Gate.from_json({**d, "support_features": fitted})
+    rows = np.zeros((2, len(names)))
+    rows[0, first], rows[1, second] = 1.0, 1.0  # the sentence's / the question's
+    states = g.states(rows)
+    assert states[0] > 0.9 and states[1] < 0.1
 
 
 def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
@@ -355,3 +383,73 @@ def test_an_amount_of_money_asked_must_be_stated_in_yuan(seeded_assistant):
     # a question that asks who invested asks no amount
     who = named_signals(seeded_assistant, "瑞金医院金山院区由哪家机构投资建设？")
     assert who["money_missing"] == 0.0
+
+
+# --- the cross reader, read only for a gate fitted on it -----------------------------------
+
+
+class CountingCrossReader(cross.CrossReader):
+    """The cross reader's interface with a score per sentence from its length, counting the
+    sentences it is asked to read."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        self.read.extend(sentences)
+        return np.array([len(s) / 10.0 for s in sentences])
+
+
+def test_the_cross_reader_is_read_only_for_a_gate_fitted_on_it(seeded_assistant, monkeypatch):
+    fake = CountingCrossReader()
+    monkeypatch.setattr(cross, "load", lambda: fake)
+    shipped = gates.load()
+    assert not shipped.chinese.reads_cross and not shipped.other.reads_cross
+    assert not seeded_assistant.ask("瑞金医院金山院区一期规划多少张床位？").refused
+    assert fake.read == []  # the shipped gates do not read it: no forward pass is paid
+    # a gate fitted on every signal of this version reads it, as does one whose sentence
+    # model alone was fitted on a sentence's cross score
+    assert gate([0.0] * len(NAMES)).reads_cross
+    old = [n for n in NAMES if n not in answerability.FROM_CROSS]
+    d = {**gate([0.0] * len(old)).to_json(), "features": old}
+    assert not Gate.from_json(d).reads_cross
+    stump = shipped.chinese.support
+    assert stump is not None
+    d["support"] = stump.to_json()
+    d["support_features"] = [*shipped.chinese.support_features, "cross"]
+    assert Gate.from_json(d).reads_cross
+
+
+def test_the_cross_signals_score_the_sentence_scorers_best_three(seeded_assistant, monkeypatch):
+    from assistant.answering.followup import expand
+
+    fake = CountingCrossReader()
+    monkeypatch.setattr(cross, "load", lambda: fake)
+    question = "瑞金医院金山院区一期规划多少张床位？"
+    retrieved = seeded_assistant.ask(question).retrieved
+    query = expand(question, [], seeded_assistant.knowledge.knows)
+    corpus = seeded_assistant.knowledge.corpus()
+    reading = answerability.read(query, retrieved, corpus, crossed=True)
+    best = [reading.sentences[j].text for j in reading.order[: answerability.CROSS_READ]]
+    assert fake.read == best
+    expected = np.full(len(reading.sentences), answerability.NOT_READ)
+    expected[reading.order[:3]] = [len(t) / 10.0 for t in best]
+    assert np.array_equal(reading.cross, expected)
+    row = answerability.signals(query, retrieved, corpus, (1.0, 1.0), [], reading)
+    named = dict(zip(NAMES, row.tolist(), strict=True))
+    assert named["cross_best"] == len(best[0]) / 10.0
+    assert named["cross_top3"] == max(len(t) for t in best) / 10.0
+    rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
+    assert rows[:, answerability.SUPPORT_NAMES.index("cross")].tolist() == expected.tolist()
+    # not asked to read: the signals say so, and nothing is read
+    fake.read.clear()
+    unread = answerability.read(query, retrieved, corpus)
+    assert fake.read == [] and (unread.cross == answerability.NOT_READ).all()
+    # the rows the gates are fitted on hold them when the weights are installed
+    from assistant.answering.reader import ExtractiveAnswerer
+
+    reader = ExtractiveAnswerer(seeded_assistant.settings.answer)
+    monkeypatch.setattr(cross, "installed", lambda: False)
+    assert reader.signals(query, retrieved, corpus)[NAMES.index("cross_best")] == -8.0
+    monkeypatch.setattr(cross, "installed", lambda: True)
+    assert reader.signals(query, retrieved, corpus)[NAMES.index("cross_best")] > 0

@@ -21,7 +21,12 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
 - what the question asks beyond the kind of value (`specifics`): a day (几号), several
   things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
 - for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
-  much of its own terms, apart from the earlier turn's, the best sentences cover.
+  much of its own terms, apart from the earlier turn's, the best sentences cover;
+- the cross reader's log-odds that the best sentences state the answer (`learned.cross`:
+  e5's first layers reading the question and the sentence together, trained on CMRC 2018 /
+  DRCD and on the project's near misses), the one signal that reads them as one text. It
+  costs a forward pass per sentence, so it is read only for a gate fitted on it
+  (`Gate.reads_cross`); the shipped gates are not yet (evals/README.md, round twenty).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
 probabilities, then averages that with a sentence model: trees over each retrieved
@@ -48,7 +53,7 @@ import numpy as np
 from assistant.answering import binding, evidence, refusal, specifics
 from assistant.answering.evidence import Corpus
 from assistant.answering.followup import Query
-from assistant.answering.learned import features
+from assistant.answering.learned import cross, features
 from assistant.answering.learned import model as reader_model
 from assistant.schema import Retrieved
 from assistant.text.segmentation import terms
@@ -104,6 +109,12 @@ TURN = [  # a follow-up's own terms ("那护士呢？"), apart from those of the
     "turn_missing_best",  # IDF share of them absent from the best sentence
     "turn_best_of_three",  # the best coverage of them among the three best sentences
 ]
+CROSS = [  # `learned.cross`, for the sentence scorer's best `CROSS_READ` sentences
+    "cross_best",  # the log-odds that the best sentence states the answer
+    "cross_top3",  # the highest of the three
+]
+CROSS_READ = 3
+NOT_READ = -8.0  # the cross score of a sentence not read (about the lowest it gives)
 NAMES = (
     EVIDENCE
     + [f"reader_{a}" for a in reader_model.AGGREGATES]
@@ -112,6 +123,7 @@ NAMES = (
     + BINDING
     + SPECIFICS
     + TURN
+    + CROSS
 )
 # One row per retrieved sentence, for the support model (`Gate.support`): the learned
 # scorer's features of the sentence, then the question's signals above as they stand
@@ -137,8 +149,10 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "turn_missing_chunk",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
+    "cross",  # the cross reader's log-odds (`NOT_READ` beyond the best three)
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
+FROM_CROSS = frozenset([*CROSS, "cross"])  # every signal the cross reader makes
 
 # An amount of money is asked by the general words of cost, and stated as a number in 元.
 # The sentence scorer's "number" kind cannot tell 投资多少 from 床位多少: both find a number,
@@ -176,9 +190,13 @@ class Reading:
     asked: list[binding.Ask]
     specifics: specifics.Specifics
     listed: list[float]  # per sentence, `binding.member`: counts a list whose member is asked
+    cross: np.ndarray  # per sentence, the cross reader's log-odds (`NOT_READ`: not read)
 
 
-def read(query: Query, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
+def read(
+    query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: bool = False
+) -> Reading:
+    """`crossed`: also score the best sentences with the cross reader (`NOT_READ` if not)."""
     question = query.standalone
     sents = evidence.split(retrieved, lower=False)
     cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
@@ -191,17 +209,23 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus) -> Reading:
     content = [t for t in terms(lower) if not binding.FUNCTION.match(t)]
     # a follow-up's own terms: "那护士呢？" read with "东湖院区有多少名医生？" asks 护士
     own = set(terms(query.question.lower())) if query.carried else set(content)
+    order = np.argsort(-logits)
+    read_by_cross = np.full(len(sents), NOT_READ)
+    if crossed:
+        best = order[:CROSS_READ]
+        read_by_cross[best] = cross.load().scores(question, [sents[j].text for j in best])
     return Reading(
         sents,
         x,
         logits,
-        np.argsort(-logits),
+        order,
         known={t: corpus.idf(t) for t in content if corpus.known(t)},
         turn={t: corpus.idf(t) for t in content if t in own and corpus.known(t)},
         unknown=[t for t in content if not corpus.known(t)],
         asked=binding.parse(lower, corpus.idf),
         specifics=specifics.parse(question),
         listed=[binding.member(lower, s.text.lower()) for s in sents],
+        cross=read_by_cross,
     )
 
 
@@ -276,6 +300,7 @@ def sentence_signals(
             _missing(reading.turn, chunk),
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
+            reading.cross[i],
         ]
         out.append(np.concatenate([reading.x[i], np.asarray(own), row]))
     return np.array(out)
@@ -329,10 +354,11 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         _missing(reading.turn, sentence),
         max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
+    crossed = [reading.cross[top], float(reading.cross[order[:CROSS_READ]].max())]
     return np.concatenate(
         [
             reader_model.aggregate(x, logits),
-            np.asarray(lexical + values + bindings + specific + turn),
+            np.asarray(lexical + values + bindings + specific + turn + crossed),
         ]
     )
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.answerability import NAMES, SUPPORT_NAMES
+from assistant.answering.answerability import FROM_CROSS, NAMES, SUPPORT_NAMES
 from assistant.answering.learned import model as reader_model
 from assistant.errors import ConfigError
 from assistant.text.segmentation import is_chinese
@@ -79,6 +80,15 @@ class Gate:
         if self._support_columns is not None:
             sentences = sentences[:, self._support_columns]
         return np.asarray(reader_model.sigmoid(self.support.decision(sentences)))
+
+    @cached_property
+    def reads_cross(self) -> bool:
+        """Whether it, or its sentence model, was fitted on the cross reader's signals
+        (`answerability.FROM_CROSS`): only then are they worth their forward passes."""
+        names = set(self.features or NAMES)
+        if self.support is not None:
+            names |= set(self.support_features or SUPPORT_NAMES)
+        return bool(names & FROM_CROSS)
 
     @cached_property
     def _columns(self) -> list[int] | None:
@@ -153,7 +163,7 @@ def _known(fitted: list[str] | None, computed: list[str], what: str) -> tuple[st
     are exactly what it computes)."""
     if fitted == computed:
         return None
-    if not fitted or not set(fitted) <= set(computed):
+    if not fitted or Counter(fitted) - Counter(computed):
         raise ConfigError(
             f"the answerability model{what} was fitted on signals this version does not "
             "compute: reinstall the package, or refit it with scripts/train_answerability.py"
@@ -162,11 +172,20 @@ def _known(fitted: list[str] | None, computed: list[str], what: str) -> tuple[st
 
 
 def _positions(names: tuple[str, ...] | None, computed: list[str]) -> list[int] | None:
-    """The columns of `names` among the `computed` signals (None when `names` is None)."""
+    """The columns of `names` among the `computed` signals (None when `names` is None). A
+    name can stand twice (a sentence's `known_missing_sentence` and its question's): its
+    first use is the first column of that name, its second the second."""
     if names is None:
         return None
-    at = {n: i for i, n in enumerate(computed)}
-    return [at[n] for n in names]
+    at: dict[str, list[int]] = {}
+    for i, n in enumerate(computed):
+        at.setdefault(n, []).append(i)
+    used: Counter[str] = Counter()
+    out = []
+    for n in names:
+        out.append(at[n][used[n]])
+        used[n] += 1
+    return out
 
 
 @lru_cache(maxsize=4)

@@ -21,7 +21,7 @@ from assistant.answering import gate as gates
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
-from assistant.answering.learned import features
+from assistant.answering.learned import cross, features
 from assistant.answering.refusal import DATE_Q, HAS_DATE, HAS_NUMBER, NUMBER_Q, should_refuse
 from assistant.schema import Retrieved
 from assistant.settings import AnswerSettings
@@ -92,7 +92,13 @@ class ExtractiveAnswerer:
         if gated:
             gate = gates.load().pick(query.question)
             row, _, rows = _gate_rows(
-                query, retrieved, corpus, coverage, sentences, gate.support is not None
+                query,
+                retrieved,
+                corpus,
+                coverage,
+                sentences,
+                gate.support is not None,
+                gate.reads_cross,
             )
             answerable, states = gate.judge(row, rows)
             threshold = self.settings.min_answerability
@@ -125,11 +131,15 @@ class ExtractiveAnswerer:
     ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
         """What the answerability models read for this question (scripts/ fit them on these):
         its `NAMES` row, the retrieved sentences as written, and (with `support`) their
-        `SUPPORT_NAMES` rows."""
+        `SUPPORT_NAMES` rows. The cross reader's signals are read when its weights are
+        installed (`cross.installed`), `answerability.NOT_READ` when not."""
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
-        row, reading, rows = _gate_rows(query, retrieved, corpus, coverage, sentences, support)
+        crossed = cross.installed()
+        row, reading, rows = _gate_rows(
+            query, retrieved, corpus, coverage, sentences, support, crossed
+        )
         return row, [s.text for s in reading.sentences], rows
 
     def _select(
@@ -241,10 +251,11 @@ def _gate_rows(
     coverage: tuple[float, float],
     sentences: list[Sentence],
     support: bool,
+    crossed: bool,
 ) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
     """The question's answerability row and, with `support`, its sentences' rows, from one
-    reading of the retrieved sentences."""
-    reading = answerability.read(query, retrieved, corpus)
+    reading of the retrieved sentences (`crossed`: with the cross reader's)."""
+    reading = answerability.read(query, retrieved, corpus, crossed)
     row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
     if not support:
         return row, reading, None

