@@ -443,9 +443,7 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
                 if p[0] == group and p[2] < CROSS_READ:
                     per.setdefault(p[1], {})[p[2]] = s
             read = [per.get(i, {}) for i in range(len(r.y))]
-            crossed = np.array(
-                [[d.get(0, NOT_READ), max(d.values(), default=NOT_READ)] for d in read]
-            ).reshape(len(r.y), len(CROSS))
+            crossed = np.array([[d.get(0, NOT_READ)] for d in read]).reshape(len(r.y), len(CROSS))
             r.x = _layout(
                 r.x.reshape(len(r.y), -1), NAMES, dict(zip(CROSS, crossed.T, strict=True))
             )

@@ -34,7 +34,7 @@ import json
 import os
 import pickle
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from train_reader import to_trees  # noqa: E402
 
-from assistant.answering.answerability import NAMES  # noqa: E402
+from assistant.answering.answerability import NAMES, SUPPORT_NAMES  # noqa: E402
 from assistant.answering.gate import ARTIFACT, Gate, Gates  # noqa: E402
 from assistant.answering.learned.model import Trees  # noqa: E402
 from assistant.evaluation.dataset import load  # noqa: E402
@@ -288,6 +288,14 @@ def main() -> None:
         default=[],
         help="keep this group's gate as it is in --out (refit the others)",
     )
+    parser.add_argument(
+        "--without",
+        choices=sorted(set(SUPPORT_NAMES)),
+        action="append",
+        default=[],
+        metavar="SIGNAL",
+        help="fit without this signal (the gate records the ones it reads: `Gate.features`)",
+    )
     args = parser.parse_args()
     datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
     if args.rows is not None and args.rows.exists():
@@ -306,9 +314,11 @@ def main() -> None:
             gates[group] = getattr(shipped, group)
             continue
         print(f"--- {group} questions")
-        sets = {name: r[group] for name, r in rows.items() if len(r[group].y)}
+        sets = {
+            name: without(r[group], args.without) for name, r in rows.items() if len(r[group].y)
+        }
         gates[group] = fit_gate(
-            sets, args.max_false_refusal, WITH_TREES[group], WITH_SUPPORT[group]
+            sets, args.max_false_refusal, WITH_TREES[group], WITH_SUPPORT[group], args.without
         )
     if args.report_only:
         return
@@ -319,12 +329,30 @@ def main() -> None:
     print(f"wrote {args.out} ({len(NAMES)} signals)")
 
 
+def without(rows: Rows, dropped: list[str]) -> Rows:
+    """`rows` without the columns of the `dropped` signals (every use of a twice-named one)."""
+    if not dropped:
+        return rows
+    keep = [i for i, n in enumerate(NAMES) if n not in dropped]
+    keep_sentence = [i for i, n in enumerate(SUPPORT_NAMES) if n not in dropped]
+    return replace(
+        rows,
+        x=rows.x[:, keep],
+        sentences=[s[:, keep_sentence] if len(s) else s for s in rows.sentences],
+    )
+
+
 def fit_gate(
-    sets: dict[str, Rows], max_false_refusal: float, trees: bool = False, support: bool = False
+    sets: dict[str, Rows],
+    max_false_refusal: float,
+    trees: bool = False,
+    support: bool = False,
+    dropped: tuple[str, ...] | list[str] = (),
 ) -> Gate:
     """Leave-one-set-out predictions, the threshold chosen on them, the per-set figures at
     that threshold; then the model fitted on every set. `trees`: average the regression
-    with gradient-boosted trees; `support`: average that with the sentence model."""
+    with gradient-boosted trees; `support`: average that with the sentence model; `dropped`:
+    the signals the rows were narrowed by (`without`), so the gate reads its own columns."""
     oof = {}
     for name in sets:
         others = [sets[o] for o in sets if o != name]
@@ -370,6 +398,10 @@ def fit_gate(
         },
         trees=None if boosted is None else to_trees(boosted, x),
         support=None if sentence_model is None else histogram_trees(sentence_model, sentence_rows),
+        features=tuple(n for n in NAMES if n not in dropped) if dropped else None,
+        support_features=(
+            tuple(n for n in SUPPORT_NAMES if n not in dropped) if dropped and support else None
+        ),
     )
 
 

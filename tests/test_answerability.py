@@ -177,7 +177,8 @@ def test_a_near_miss_is_refused_and_the_answer_is_kept(seeded_assistant):
 
 @pytest.mark.xfail(
     reason="near the threshold, it flips with each refit: 0.2.9 answered (0.33 against 0.289), "
-    "0.2.10 refused (0.283 against 0.2925), 0.2.11 answers (0.332 against 0.2969)",
+    "0.2.10 refused (0.283 against 0.2925), 0.2.11 answered (0.332 against 0.2969), 0.2.12 "
+    "refuses (0.122 against 0.2555, with the cross reader)",
     strict=False,
 )
 def test_a_thing_the_documents_never_name_asked_like_a_fact_they_state(seeded_assistant):
@@ -403,42 +404,52 @@ class CountingCrossReader(cross.CrossReader):
 def test_the_cross_reader_is_read_only_for_a_gate_fitted_on_it(seeded_assistant, monkeypatch):
     fake = CountingCrossReader()
     monkeypatch.setattr(cross, "load", lambda: fake)
+    question = "瑞金医院金山院区一期规划多少张床位？"
+    # the shipped Chinese gate was fitted on its signals: one forward pass, the best sentence
     shipped = gates.load()
-    assert not shipped.chinese.reads_cross and not shipped.other.reads_cross
-    assert not seeded_assistant.ask("瑞金医院金山院区一期规划多少张床位？").refused
-    assert fake.read == []  # the shipped gates do not read it: no forward pass is paid
-    # a gate fitted on every signal of this version reads it, as does one whose sentence
-    # model alone was fitted on a sentence's cross score
-    assert gate([0.0] * len(NAMES)).reads_cross
+    assert shipped.chinese.reads_cross and not shipped.other.reads_cross
+    seeded_assistant.ask(question)
+    assert len(fake.read) == answerability.CROSS_READ == 1
+    # the English one was not (evals/README.md, round twenty-one): nothing more is read
+    seeded_assistant.ask("How many beds are planned for the first phase of the Jinshan campus?")
+    assert len(fake.read) == 1
+    # a gate fitted before them does not read it: no forward pass is paid
     old = [n for n in NAMES if n not in answerability.FROM_CROSS]
     d = {**gate([0.0] * len(old)).to_json(), "features": old}
-    assert not Gate.from_json(d).reads_cross
+    plain = Gate.from_json(d)
+    assert not plain.reads_cross and gate([0.0] * len(NAMES)).reads_cross
+    monkeypatch.setattr(gates, "load", lambda: Gates(chinese=plain, other=plain))
+    fake.read.clear()
+    seeded_assistant.ask(question)
+    assert fake.read == []
+    # one whose sentence model alone was fitted on a sentence's cross score reads it
     stump = shipped.chinese.support
     assert stump is not None
     d["support"] = stump.to_json()
-    d["support_features"] = [*shipped.chinese.support_features, "cross"]
+    d["support_features"] = list(shipped.chinese.support_features or answerability.SUPPORT_NAMES)
     assert Gate.from_json(d).reads_cross
 
 
-def test_the_cross_signals_score_the_sentence_scorers_best_three(seeded_assistant, monkeypatch):
+def test_the_cross_signals_score_the_sentence_scorers_best_sentence(seeded_assistant, monkeypatch):
     from assistant.answering.followup import expand
 
     fake = CountingCrossReader()
     monkeypatch.setattr(cross, "load", lambda: fake)
     question = "瑞金医院金山院区一期规划多少张床位？"
     retrieved = seeded_assistant.ask(question).retrieved
+    fake.read.clear()  # what the shipped gate read for that answer
     query = expand(question, [], seeded_assistant.knowledge.knows)
     corpus = seeded_assistant.knowledge.corpus()
     reading = answerability.read(query, retrieved, corpus, crossed=True)
     best = [reading.sentences[j].text for j in reading.order[: answerability.CROSS_READ]]
     assert fake.read == best
     expected = np.full(len(reading.sentences), answerability.NOT_READ)
-    expected[reading.order[:3]] = [len(t) / 10.0 for t in best]
+    assert len(best) == answerability.CROSS_READ == 1
+    expected[reading.order[:1]] = [len(t) / 10.0 for t in best]
     assert np.array_equal(reading.cross, expected)
     row = answerability.signals(query, retrieved, corpus, (1.0, 1.0), [], reading)
     named = dict(zip(NAMES, row.tolist(), strict=True))
     assert named["cross_best"] == len(best[0]) / 10.0
-    assert named["cross_top3"] == max(len(t) for t in best) / 10.0
     rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
     assert rows[:, answerability.SUPPORT_NAMES.index("cross")].tolist() == expected.tolist()
     # not asked to read: the signals say so, and nothing is read
@@ -453,3 +464,44 @@ def test_the_cross_signals_score_the_sentence_scorers_best_three(seeded_assistan
     assert reader.signals(query, retrieved, corpus)[NAMES.index("cross_best")] == -8.0
     monkeypatch.setattr(cross, "installed", lambda: True)
     assert reader.signals(query, retrieved, corpus)[NAMES.index("cross_best")] > 0
+
+
+def test_a_gate_fitted_without_a_signal_reads_the_full_rows_by_name(trainer):
+    """`--without` narrows the rows before the fit; the gate records what it read, so the
+    assistant's full rows (every signal computed) give it the columns it was fitted on."""
+    names, support_names = answerability.NAMES, answerability.SUPPORT_NAMES
+    rng = np.random.default_rng(5)
+    sets = {}
+    for name in ("a", "b", "c"):
+        y = rng.random(120) < 0.5
+        x = rng.normal(0, 1, (120, len(names)))
+        x[:, names.index("cross_best")] = 4.0 * y  # carries the label: dropped
+        x[:, names.index("turn_share")] = y + rng.normal(0, 0.8, 120)
+        rows = trainer.Rows(x, y)
+        for _ in y:
+            rows.sentences.append(rng.normal(0, 1, (3, len(support_names))))
+            rows.states.append(np.array([True, False, False]))
+        sets[name] = trainer.without(rows, ["cross_best"])
+    assert sets["a"].x.shape[1] == len(names) - 1
+    assert sets["a"].sentences[0].shape[1] == len(support_names) - 1
+    fitted = trainer.fit_gate(sets, 0.05, support=True, dropped=["cross_best"])
+    assert "cross_best" not in fitted.features and "turn_share" in fitted.features
+    assert fitted.reads_cross  # its sentence model still reads each sentence's `cross`
+    back = Gate.from_json(json.loads(json.dumps(fitted.to_json())))
+    full, sentences = rng.normal(0, 1, len(names)), rng.normal(0, 1, (3, len(support_names)))
+    one = trainer.without(
+        trainer.Rows(full[None, :], np.array([True]), [sentences]), ["cross_best"]
+    )
+    x = np.vstack([r.x for r in sets.values()])
+    y = np.concatenate([r.y for r in sets.values()])
+    sentence_model = trainer.fit_support(list(sets.values()))[0]
+    expected = trainer.predict_support(
+        sentence_model, trainer.predict(*trainer.fit(x, y), one.x), one
+    )
+    assert back.probability(full, sentences) == pytest.approx(expected[0], abs=1e-4)
+    # the dropped signal changes nothing; a kept one does
+    moved = full.copy()
+    moved[names.index("cross_best")] += 10.0
+    assert back.probability(moved, sentences) == pytest.approx(back.probability(full, sentences))
+    moved[names.index("turn_share")] += 10.0
+    assert back.probability(moved, sentences) != pytest.approx(back.probability(full, sentences))

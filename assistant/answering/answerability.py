@@ -109,11 +109,13 @@ TURN = [  # a follow-up's own terms ("那护士呢？"), apart from those of the
     "turn_missing_best",  # IDF share of them absent from the best sentence
     "turn_best_of_three",  # the best coverage of them among the three best sentences
 ]
-CROSS = [  # `learned.cross`, for the sentence scorer's best `CROSS_READ` sentences
-    "cross_best",  # the log-odds that the best sentence states the answer
-    "cross_top3",  # the highest of the three
+CROSS = [  # `learned.cross`, for the sentence scorer's best sentence
+    "cross_best",  # the log-odds that it states the answer
 ]
-CROSS_READ = 3
+# Sentences the cross reader reads, in the sentence scorer's order. Reading the best three
+# (and the highest of their scores as a signal) did no better out of fold than the best
+# alone (evals/README.md, round twenty-one) at three times the cost of the warm ask.
+CROSS_READ = 1
 NOT_READ = -8.0  # the cross score of a sentence not read (about the lowest it gives)
 NAMES = (
     EVIDENCE
@@ -149,7 +151,7 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "turn_missing_chunk",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
-    "cross",  # the cross reader's log-odds (`NOT_READ` beyond the best three)
+    "cross",  # the cross reader's log-odds (`NOT_READ` beyond the best `CROSS_READ`)
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
 FROM_CROSS = frozenset([*CROSS, "cross"])  # every signal the cross reader makes
@@ -354,7 +356,7 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         _missing(reading.turn, sentence),
         max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
-    crossed = [reading.cross[top], float(reading.cross[order[:CROSS_READ]].max())]
+    crossed = [reading.cross[top]]
     return np.concatenate(
         [
             reader_model.aggregate(x, logits),
