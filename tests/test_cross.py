@@ -131,7 +131,7 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import cross_encoder
+    import cross_data
     import train_answerability
 
     from assistant.answering.answerability import (
@@ -158,7 +158,7 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
         (tmp_path / name).write_bytes(pickle.dumps(data))
     (tmp_path / "scores").write_bytes(pickle.dumps({"set": scores}))
     files = [tmp_path / n for n in ("rows", "pairs")]
-    cross_encoder.with_scores(*files, [tmp_path / "scores"], tmp_path / "out")
+    cross_data.with_scores(*files, [tmp_path / "scores"], tmp_path / "out")
     got = pickle.loads((tmp_path / "out").read_bytes())["set"]["chinese"]
 
     x = dict(zip(NAMES, got.x.T, strict=True))
@@ -174,7 +174,7 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
     # rows made with the signals (scored by the shipped reader) get them replaced
     (tmp_path / "rows").write_bytes(pickle.dumps({"set": {"chinese": got}}))
     (tmp_path / "scores").write_bytes(pickle.dumps({"set": [0.0] * 5}))
-    cross_encoder.with_scores(*files, [tmp_path / "scores"], tmp_path / "out")
+    cross_data.with_scores(*files, [tmp_path / "scores"], tmp_path / "out")
     again = pickle.loads((tmp_path / "out").read_bytes())["set"]["chinese"]
     assert again.x[0, NAMES.index("cross_best")] == 0.0
 
