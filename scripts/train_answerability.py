@@ -329,12 +329,16 @@ def main() -> None:
     print(f"wrote {args.out} ({len(NAMES)} signals)")
 
 
+def kept(names: list[str], dropped) -> list[int]:
+    """The places of the `names` not `dropped` (every use of a twice-named one goes)."""
+    return [i for i, n in enumerate(names) if n not in dropped]
+
+
 def without(rows: Rows, dropped: list[str]) -> Rows:
-    """`rows` without the columns of the `dropped` signals (every use of a twice-named one)."""
+    """`rows` without the columns of the `dropped` signals."""
     if not dropped:
         return rows
-    keep = [i for i, n in enumerate(NAMES) if n not in dropped]
-    keep_sentence = [i for i, n in enumerate(SUPPORT_NAMES) if n not in dropped]
+    keep, keep_sentence = kept(NAMES, dropped), kept(SUPPORT_NAMES, dropped)
     return replace(
         rows,
         x=rows.x[:, keep],
@@ -398,9 +402,11 @@ def fit_gate(
         },
         trees=None if boosted is None else to_trees(boosted, x),
         support=None if sentence_model is None else histogram_trees(sentence_model, sentence_rows),
-        features=tuple(n for n in NAMES if n not in dropped) if dropped else None,
+        features=tuple(NAMES[i] for i in kept(NAMES, dropped)) if dropped else None,
         support_features=(
-            tuple(n for n in SUPPORT_NAMES if n not in dropped) if dropped and support else None
+            tuple(SUPPORT_NAMES[i] for i in kept(SUPPORT_NAMES, dropped))
+            if dropped and support
+            else None
         ),
     )
 

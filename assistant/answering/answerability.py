@@ -22,11 +22,11 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
 - for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
   much of its own terms, apart from the earlier turn's, the best sentences cover;
-- the cross reader's log-odds that the best sentences state the answer (`learned.cross`:
+- the cross reader's log-odds that the best sentence states the answer (`learned.cross`:
   e5's first layers reading the question and the sentence together, trained on CMRC 2018 /
   DRCD and on the project's near misses), the one signal that reads them as one text. It
-  costs a forward pass per sentence, so it is read only for a gate fitted on it
-  (`Gate.reads_cross`); the shipped gates are not yet (evals/README.md, round twenty).
+  costs a forward pass, so it is read only for a gate fitted on it (`Gate.reads_cross`):
+  the shipped Chinese gate is, the English one not (evals/README.md, round twenty-one).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
 probabilities, then averages that with a sentence model: trees over each retrieved
