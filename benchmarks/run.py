@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
         save()
 
     try:
-        from . import cold, naive, server, warm
+        from . import cold, first, naive, server, warm
 
         needs_index = {"ingest", "warm", "cold", "server", "load"} & set(only)
         if needs_index:
@@ -145,7 +145,13 @@ def main(argv: list[str] | None = None) -> dict:
             else:
                 run_json(ingest)
         section("warm", lambda: warm.run(seeded, qs))
-        section("cold", lambda: cold.run(seeded, qs[0], args.runs))
+        section(
+            "cold",
+            lambda: {
+                **cold.run(seeded, qs[0], args.runs),
+                "chat_first": first.run(seeded, qs[0], args.runs),
+            },
+        )
         section("server", lambda: server.run(args.docs, seeded, work / "server", qs))
 
         def naive_all() -> dict:

@@ -54,6 +54,14 @@ def table(r: dict) -> str:
         fmt="{:.2f}",
     )
 
+    chat = c.get("chat_first", {})
+    add("chat's first question, no warm-up (ms)", chat.get("cold_ask_ms"))
+    add(
+        "  after the start-up warm-up (ms)",
+        chat.get("warmed_ask_ms"),
+        target=f"warm-up {chat.get('warm_up_s', 0):.2f} s, in the background",
+    )
+
     # --- warm ask ---
     fp = w.get("first_pass_total", {})
     add(

@@ -14,7 +14,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]  # the package, and the scripts beside this
 
-TOP = 5  # sentences per case, in the sentence scorer's order (the gate reads `CROSS_READ`)
+TOP = 5  # sentences per case, in the sentence scorer's order (the gates read `CROSS_TOP`)
 
 
 def pairs(rows_file: Path, out: Path) -> None:
@@ -118,7 +118,7 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
     import __main__
     from assistant.answering.answerability import (
         CROSS,
-        CROSS_READ,
+        CROSS_TOP,
         NAMES,
         NOT_READ,
         SENTENCE,
@@ -140,17 +140,20 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
                 continue
             per: dict[int, dict[int, float]] = {}
             for p, s in zip(data[name], scores[name], strict=True):
-                if p[0] == group and p[2] < CROSS_READ:
+                if p[0] == group and p[2] < CROSS_TOP:
                     per.setdefault(p[1], {})[p[2]] = s
             read = [per.get(i, {}) for i in range(len(r.y))]
-            crossed = np.array([[d.get(0, NOT_READ)] for d in read]).reshape(len(r.y), len(CROSS))
+            # as `answerability` makes them: the best sentence's, the best of the first three
+            crossed = np.array(
+                [[d.get(0, NOT_READ), max(d.values(), default=NOT_READ)] for d in read]
+            ).reshape(len(r.y), len(CROSS))
             r.x = _layout(
                 r.x.reshape(len(r.y), -1), NAMES, dict(zip(CROSS, crossed.T, strict=True))
             )
             for i, s in enumerate(r.sentences):
                 if not len(s):
                     continue
-                own = [read[i].get(int(k), NOT_READ) for k in s[:, rank]]
+                own = [read[i].get(0, NOT_READ) if k == 0 else NOT_READ for k in s[:, rank]]
                 columns = {"cross": np.array(own), **dict(zip(CROSS, crossed[i], strict=True))}
                 r.sentences[i] = _layout(s, SUPPORT_NAMES, columns)
     out.write_bytes(pickle.dumps(rows))

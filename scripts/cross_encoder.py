@@ -1,8 +1,9 @@
 """Train the cross reader (`assistant/answering/learned/cross.py` runs it): e5-small's first
 four layers fine-tuned to read a question and a sentence together and say whether the
-sentence states the answer. The assistant reads it only for a gate fitted on its signals,
-and the shipped gates are not (evals/README.md, rounds eighteen to twenty, say what it
-measured and cost). The engine reads layers only as 4-bit blocks, so the reader to ship is
+sentence states the answer. The assistant reads it only for a gate fitted on its signals:
+the shipped Chinese gate reads its score of the best sentence, the English gate none
+(evals/README.md, rounds eighteen to twenty-two, say what it measured and cost).
+The engine reads layers only as 4-bit blocks, so the reader to ship is
 trained through that rounding (`--quantized`), and then at ten times the float learning rate
 (`--rate 4e-4`): at 4e-5 few weights cross a 4-bit step (round twenty, first fold, sentence
 AUC 0.805 against 0.922 in floats; at 4e-4, 0.942).
@@ -31,6 +32,8 @@ AUC 0.805 against 0.922 in floats; at 4e-4, 0.942).
     uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows2.pkl \
         /tmp/scores0.pkl /tmp/scores1.pkl /tmp/scores2.pkl
     uv run python scripts/train_answerability.py --rows /tmp/rows2.pkl
+    #    (round twenty-two's English refit, not kept: `--keep chinese --without cross`, the
+    #    best three's scores for the question and none for each sentence)
     # 6. the reader to ship, fine-tuned on every set, where the assistant reads it
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/all.pkl --folds 0 --quantized \
         --rate 4e-4 --init /tmp/base.pt

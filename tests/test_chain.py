@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from fakes.openai_server import Reply
 
 from assistant.errors import AssistantError, InputError
 from assistant.schema import Answer
+from assistant.text.segmentation import is_chinese
 
 Q = "瑞金医院金山院区一期规划多少张床位？"
 SEED_002 = "002_d8907abf42b39ccd.txt"
@@ -183,3 +186,89 @@ def test_llm_stream_yields_pieces_then_answer(llm_assistant, openai_server):
     assert isinstance(final, Answer) and final.mode == "llm"
     assert len(pieces) >= 3 and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == SCRIPTED
+
+
+# --- warm-up: the first question's loading paid at start-up ------------------------------
+
+
+def test_warm_up_loads_what_the_first_question_waits_for(seeded_assistant, monkeypatch):
+    """The chain is built and a Chinese and an English question are rehearsed offline: the
+    BM25 index built, the reader's models and the cross reader loaded. The chat's first
+    question then pays none of it, and the rehearsal leaves no trace in what it answers."""
+    from assistant.answering import chain as chain_module
+    from assistant.answering.learned import cross
+    from assistant.answering.retrieval import HybridSearch
+
+    read: list[str] = []
+    real = cross.load()
+
+    class Counting(cross.CrossReader):
+        def __init__(self) -> None:  # the real reader's scores, counted
+            pass
+
+        def scores(self, question: str, sentences: list[str]):
+            read.extend(sentences)
+            return real.scores(question, sentences)
+
+    counting = Counting()
+    monkeypatch.setattr(cross, "load", lambda: counting)
+    built = []
+    bm25 = HybridSearch.bm25
+    monkeypatch.setattr(HybridSearch, "bm25", lambda self: built.append(1) or bm25(self))
+    question = "瑞金医院金山院区一期规划多少张床位？"
+    assert seeded_assistant._chain is None
+    seeded_assistant.warm_up()
+    assert seeded_assistant._chain is not None and built
+    assert len(read) == 1  # the Chinese rehearsal read its best sentence; English none
+    assert len(chain_module.REHEARSED) == 2
+    assert {is_chinese(q) for q in chain_module.REHEARSED} == {True, False}
+    answer = seeded_assistant.ask(question)
+    assert "400张" in answer.answer and not answer.refused
+
+
+def test_warm_up_on_an_empty_index_builds_the_chain_only(fake_assistant):
+    fake_assistant.warm_up()  # nothing to rehearse on, nothing raised
+    assert fake_assistant._chain is not None
+
+
+def test_warm_up_never_calls_the_chat_model(seeded_settings, llm_env):
+    """In LLM mode the rehearsal is offline: the model server receives nothing."""
+    from assistant.answering.chain import Assistant
+    from assistant.settings import Settings
+
+    bot = Assistant.from_settings(Settings())
+    assert bot.mode == "llm"
+    bot.warm_up()
+    assert llm_env.requests == []
+
+
+def test_the_chat_warms_up_in_the_background_and_survives_a_failure(monkeypatch, caplog):
+    from assistant.answering.chain import Assistant
+    from assistant.ui import app
+
+    class Broken(Assistant):
+        def __init__(self) -> None:  # no index needed: its warm-up fails at once
+            pass
+
+        def warm_up(self) -> None:
+            raise RuntimeError("the index is unreachable")
+
+    with caplog.at_level("WARNING", logger="assistant.ui.app"):
+        app.warm_up(Broken())
+    assert "warm-up skipped: the index is unreachable" in caplog.text
+    started = []
+    monkeypatch.setattr(app, "check_port", lambda *a: None)
+    monkeypatch.setattr(app, "configure_logging", lambda *a: None)
+    monkeypatch.setattr(app, "install_log_filter", lambda *a: None)
+    monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, s=None: Broken()))
+    monkeypatch.setattr(app, "build_app", lambda assistant, settings: "blocks")
+    monkeypatch.setattr(app, "serve", lambda blocks, *a: started.append(blocks))
+    monkeypatch.setattr(
+        app.threading,
+        "Thread",
+        lambda target, args, name, daemon: SimpleNamespace(
+            start=lambda: started.append((target, name, daemon))
+        ),
+    )
+    app.launch()
+    assert started == [(app.warm_up, "warm-up", True), "blocks"]

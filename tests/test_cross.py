@@ -125,7 +125,8 @@ def test_a_broken_artifact_says_what_is_wrong(artifact, tmp_path):
 
 def test_held_out_scores_become_the_gate_signals(tmp_path):
     """`cross_encoder.py rows`: each case's cross signals from the held-out scores of its
-    sentences, by their place in the sentence scorer's order; only the best three count."""
+    sentences, by their place in the sentence scorer's order: the best one's, and the best
+    of the first three (`CROSS_TOP`)."""
     pytest.importorskip("sklearn")
     import pickle
     import sys
@@ -163,12 +164,13 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
 
     x = dict(zip(NAMES, got.x.T, strict=True))
     assert x["cross_best"].tolist() == [1.0, NOT_READ]  # the best sentence's; none read
+    assert x["cross_top3"].tolist() == [3.0, NOT_READ]  # the best of places 0-2, not 3's 5.0
     kept = [n for n in NAMES if n not in fresh]
     assert np.array_equal(np.column_stack([x[n] for n in kept]), rows.x)
     s = dict(zip(SUPPORT_NAMES, got.sentences[0].T, strict=True))
-    # by place 2, 0, 3, 1: only the best (place 0) is read, as at run time (`CROSS_READ`)
+    # by place 2, 0, 3, 1: a sentence's own score is the best one's only, as at run time
     assert s["cross"].tolist() == [NOT_READ, 1.0, NOT_READ, NOT_READ]
-    assert s["cross_best"].tolist() == [1.0] * 4
+    assert s["cross_best"].tolist() == [1.0] * 4 and s["cross_top3"].tolist() == [3.0] * 4
     assert got.sentences[1].shape == (0, old_support)  # nothing read, nothing changed
 
     # rows made with the signals (scored by the shipped reader) get them replaced

@@ -22,11 +22,12 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
 - for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
   much of its own terms, apart from the earlier turn's, the best sentences cover;
-- the cross reader's log-odds that the best sentence states the answer (`learned.cross`:
-  e5's first layers reading the question and the sentence together, trained on CMRC 2018 /
-  DRCD and on the project's near misses), the one signal that reads them as one text. It
-  costs a forward pass, so it is read only for a gate fitted on it (`Gate.reads_cross`):
-  the shipped Chinese gate is, the English one not (evals/README.md, round twenty-one).
+- the cross reader's log-odds that the best sentence, or one of the best three, states the
+  answer (`learned.cross`: e5's first layers reading the question and the sentence
+  together, trained on CMRC 2018 / DRCD and on the project's near misses), the one signal
+  that reads them as one text. It costs a forward pass a sentence, so a gate reads only
+  what it was fitted on (`Gate.cross_read`): the shipped Chinese gate its score of the best
+  sentence, the English one none (evals/README.md, rounds twenty-one and twenty-two).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
 probabilities, then averages that with a sentence model: trees over each retrieved
@@ -109,13 +110,17 @@ TURN = [  # a follow-up's own terms ("那护士呢？"), apart from those of the
     "turn_missing_best",  # IDF share of them absent from the best sentence
     "turn_best_of_three",  # the best coverage of them among the three best sentences
 ]
-CROSS = [  # `learned.cross`, for the sentence scorer's best sentence
-    "cross_best",  # the log-odds that it states the answer
+CROSS = [  # `learned.cross`, for the sentence scorer's best sentences
+    "cross_best",  # the log-odds that the best states the answer
+    "cross_top3",  # the highest of the best three's (`CROSS_TOP`)
 ]
-# Sentences the cross reader reads, in the sentence scorer's order. Reading the best three
-# (and the highest of their scores as a signal) did no better out of fold than the best
-# alone (evals/README.md, round twenty-one) at three times the cost of the warm ask.
-CROSS_READ = 1
+# A gate reads as many sentences as its signals need (`Gate.cross_read`): one for
+# `cross_best` and each sentence's `cross` (only the best sentence's is read, whatever else
+# is), `CROSS_TOP` for `cross_top3`. Neither shipped gate reads `cross_top3`: out of fold it
+# bought nothing for Chinese questions (round twenty-one); an English gate fitted on it
+# refused more out of fold (0.27 -> 0.33 at 5% false refusal) but not on two fresh sets, for
+# 60 ms more at the warm p95 (round twenty-two; evals/README.md has both).
+CROSS_TOP = 3
 NOT_READ = -8.0  # the cross score of a sentence not read (about the lowest it gives)
 NAMES = (
     EVIDENCE
@@ -151,7 +156,7 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "turn_missing_chunk",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
-    "cross",  # the cross reader's log-odds (`NOT_READ` beyond the best `CROSS_READ`)
+    "cross",  # the cross reader's log-odds for the best sentence (`NOT_READ` for others)
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
 FROM_CROSS = frozenset([*CROSS, "cross"])  # every signal the cross reader makes
@@ -195,10 +200,9 @@ class Reading:
     cross: np.ndarray  # per sentence, the cross reader's log-odds (`NOT_READ`: not read)
 
 
-def read(
-    query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: bool = False
-) -> Reading:
-    """`crossed`: also score the best sentences with the cross reader (`NOT_READ` if not)."""
+def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int = 0) -> Reading:
+    """`crossed`: how many of the best sentences the cross reader scores (`NOT_READ` for
+    the others)."""
     question = query.standalone
     sents = evidence.split(retrieved, lower=False)
     cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
@@ -214,7 +218,7 @@ def read(
     order = np.argsort(-logits)
     read_by_cross = np.full(len(sents), NOT_READ)
     if crossed:
-        best = order[:CROSS_READ]
+        best = order[:crossed]
         read_by_cross[best] = cross.load().scores(question, [sents[j].text for j in best])
     return Reading(
         sents,
@@ -302,7 +306,7 @@ def sentence_signals(
             _missing(reading.turn, chunk),
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
-            reading.cross[i],
+            reading.cross[i] if i == reading.order[0] else NOT_READ,
         ]
         out.append(np.concatenate([reading.x[i], np.asarray(own), row]))
     return np.array(out)
@@ -356,7 +360,7 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         _missing(reading.turn, sentence),
         max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
-    crossed = [reading.cross[top]]
+    crossed = [reading.cross[top], reading.cross[order[:CROSS_TOP]].max()]
     return np.concatenate(
         [
             reader_model.aggregate(x, logits),

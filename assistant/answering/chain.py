@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from assistant.langchain import AnswerChain
 
 
+# The questions `Assistant.warm_up` rehearses: one per gate (Chinese, other languages).
+REHEARSED = ("这些资料介绍了哪些医院项目？", "Which projects do the documents describe?")
+
+
 class Assistant:
     def __init__(
         self,
@@ -103,6 +107,21 @@ class Assistant:
 
             self._chain = build_chain(self)
         return self._chain
+
+    def warm_up(self) -> None:
+        """Load before the first question what it would otherwise wait for (seconds, in a
+        fresh process: evals/README.md, round twenty-two): LangChain's runnables and the
+        chain, and one Chinese and one English question rehearsed offline (`Steps.rehearse`:
+        the BM25 index, the first searches, the reader's models). The chat runs it in the
+        background at start-up. On an empty index, the chain only."""
+        from assistant.answering.steps import Steps
+
+        _ = self.chain  # LangChain's runnables imported, the chain built
+        if self.knowledge.is_empty():
+            return
+        steps = Steps(self.knowledge, self.settings, None)
+        for question in REHEARSED:
+            steps.rehearse(question)
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         return self.chain.invoke({"question": question, "history": list(history or [])})

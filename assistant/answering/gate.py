@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.answerability import FROM_CROSS, NAMES, SUPPORT_NAMES
+from assistant.answering.answerability import CROSS_TOP, FROM_CROSS, NAMES, SUPPORT_NAMES
 from assistant.answering.learned import model as reader_model
 from assistant.errors import ConfigError
 from assistant.text.segmentation import is_chinese
@@ -82,13 +82,17 @@ class Gate:
         return np.asarray(reader_model.sigmoid(self.support.decision(sentences)))
 
     @cached_property
-    def reads_cross(self) -> bool:
-        """Whether it, or its sentence model, was fitted on the cross reader's signals
-        (`answerability.FROM_CROSS`): only then are they worth their forward passes."""
+    def cross_read(self) -> int:
+        """How many of the best sentences the cross reader scores for it: as many as the
+        cross signals it, or its sentence model, was fitted on need
+        (`answerability.FROM_CROSS`; `CROSS_TOP` for `cross_top3`), none without them:
+        each is a forward pass."""
         names = set(self.features or NAMES)
         if self.support is not None:
             names |= set(self.support_features or SUPPORT_NAMES)
-        return bool(names & FROM_CROSS)
+        if "cross_top3" in names:
+            return CROSS_TOP
+        return 1 if names & FROM_CROSS else 0
 
     @cached_property
     def _columns(self) -> list[int] | None:

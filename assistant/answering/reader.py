@@ -98,7 +98,7 @@ class ExtractiveAnswerer:
                 coverage,
                 sentences,
                 gate.support is not None,
-                gate.reads_cross,
+                gate.cross_read,
             )
             answerable, states = gate.judge(row, rows)
             threshold = self.settings.min_answerability
@@ -131,12 +131,13 @@ class ExtractiveAnswerer:
     ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
         """What the answerability models read for this question (scripts/ fit them on these):
         its `NAMES` row, the retrieved sentences as written, and (with `support`) their
-        `SUPPORT_NAMES` rows. The cross reader's signals are read when its weights are
-        installed (`cross.installed`), `answerability.NOT_READ` when not."""
+        `SUPPORT_NAMES` rows. The cross reader's signals are read (all of them: the best
+        `CROSS_TOP` sentences) when its weights are installed (`cross.installed`),
+        `answerability.NOT_READ` when not."""
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
-        crossed = cross.installed()
+        crossed = answerability.CROSS_TOP if cross.installed() else 0
         row, reading, rows = _gate_rows(
             query, retrieved, corpus, coverage, sentences, support, crossed
         )
@@ -251,10 +252,10 @@ def _gate_rows(
     coverage: tuple[float, float],
     sentences: list[Sentence],
     support: bool,
-    crossed: bool,
+    crossed: int,
 ) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
     """The question's answerability row and, with `support`, its sentences' rows, from one
-    reading of the retrieved sentences (`crossed`: with the cross reader's)."""
+    reading of the retrieved sentences (`crossed`: the cross reader's of that many)."""
     reading = answerability.read(query, retrieved, corpus, crossed)
     row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
     if not support:

@@ -71,6 +71,15 @@ class Steps:
             query=expand(question, history, self.kb.knows),
         )
 
+    def rehearse(self, question: str) -> None:
+        """`question` through the offline steps, its answer dropped, so that what a first
+        question loads is loaded now: the BM25 index, the e5 engine's and Chroma's first
+        search, the reader's and the gates' models, the cross reader composed. No chat
+        model is called and nothing is recorded."""
+        turn = self.start({"question": question, "history": []})
+        turn.retrieved = self.kb.search.retrieve(turn.query.standalone)
+        self.extract(turn)
+
     def check_index(self) -> None:
         if self.kb.is_empty():
             raise AssistantError("the index holds no documents: run `assistant ingest PATH` first")

@@ -10,8 +10,10 @@ external fonts (a CJK system font stack), nothing fetched from a CDN.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,8 @@ CJK_FONTS = [
 
 if TYPE_CHECKING:
     from assistant.answering.chain import Assistant
+
+log = logging.getLogger(__name__)
 
 Browser = dict[str, Any]  # what gr.BrowserState keeps: client id, open conversation, language
 
@@ -367,7 +371,17 @@ def launch(host: str | None = None, port: int | None = None) -> None:
     install_log_filter(settings)  # no key or URL credential in any log line
     check_port(host or settings.ui.host, port or settings.ui.port)  # before seconds of loading
     assistant = Assistant.from_settings(settings)
+    threading.Thread(target=warm_up, args=(assistant,), name="warm-up", daemon=True).start()
     serve(build_app(assistant, settings), settings, host, port)
+
+
+def warm_up(assistant: Assistant) -> None:
+    """`Assistant.warm_up` while the chat starts and the user types: a failure only leaves
+    the loading to the first question, which then reports what is wrong."""
+    try:
+        assistant.warm_up()
+    except Exception as exc:  # noqa: BLE001 - logged; the first question meets it again
+        log.warning("warm-up skipped: %s", exc)  # the log filter redacts any secret
 
 
 def check_port(host: str, port: int) -> None:
