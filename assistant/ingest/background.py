@@ -143,19 +143,20 @@ def _prepare(
     # a file's sentences too, for an index whose questions read their vectors (the ingest
     # embeds what is missing): reported as embedding time with no chunk, so the rate, in
     # chunks a second, counts what a chunk costs with its sentences
-    sentences = reads_sentences(model_id(settings.embeddings))
+    with_sentences = reads_sentences(model_id(settings.embeddings))
+
+    def embed(i: int, items: list[str], chunks: bool) -> None:
+        for start in range(0, len(items), EMBED_BATCH):
+            batch = items[start : start + EMBED_BATCH]
+            t0 = time.perf_counter()
+            embedder.embed_documents(batch)
+            events.put(("embedded", i, len(batch) if chunks else 0, time.perf_counter() - t0))
+
     for i, chunk_texts in enumerate(texts):
-        work = [(chunk_texts, True)]
-        if sentences:
-            work.append((sentence_texts(chunk_texts), False))
         try:
-            for items, are_chunks in work:
-                for start in range(0, len(items), EMBED_BATCH):
-                    batch = items[start : start + EMBED_BATCH]
-                    t0 = time.perf_counter()
-                    embedder.embed_documents(batch)
-                    done = len(batch) if are_chunks else 0
-                    events.put(("embedded", i, done, time.perf_counter() - t0))
+            embed(i, chunk_texts, chunks=True)
+            if with_sentences:
+                embed(i, sentence_texts(chunk_texts), chunks=False)
         except Exception as exc:  # the ingest embeds what is missing, and reports it
             log.warning("pre-embedding failed: %s", exc)
         events.put(("ready", i))
