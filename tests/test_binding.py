@@ -127,3 +127,32 @@ def test_the_whole_list_its_members_own_numbers_and_other_questions_are_no_membe
     staffed = "医院今年共引进医护人员146名,其中医师52名、护士94名、药师12名。"
     assert binding.member("医院今年引进了多少名护士？", staffed) == 0.0  # each counted
     assert binding.member("医院今年引进了多少名护士？", "医院设有内科、外科、儿科。") == 0.0
+
+
+def test_the_head_is_the_counted_noun_after_the_question_word():
+    assert binding.head("县级医院向乡镇卫生院下派了多少名护士？").terms == ("护士",)
+    assert binding.head("园区目前一共吸纳了多少人就业？").terms == ("就业",)
+    assert binding.head("一期规划多少张床位？") == binding.Head(("床位",), ("number",))
+    assert binding.head("二期预计哪一年投入运营？").kinds == ("date",)
+
+
+def test_with_no_noun_after_it_the_head_is_the_term_before_the_question_word():
+    assert binding.head("白石河水库的正常蓄水位是多少米？").terms == ("蓄水位",)
+    assert binding.head("项目总投资一共是多少？").terms == ("投资",)
+
+
+def test_a_question_asking_no_number_or_date_has_no_head():
+    assert binding.head("院长是谁？").terms == ()
+    assert binding.head("How many beds are planned?").terms == ()
+
+
+def test_a_sentence_counting_something_else_lacks_the_head():
+    asked = binding.head("县级医院向乡镇卫生院下派了多少名护士？")
+    assert binding.holds(asked, "县级医院向乡镇卫生院下派骨干医生73名。") == (1.0, 0.0)
+    assert binding.holds(asked, "下派骨干医生73名、护士41名。") == (0.0, 1.0)
+    # the head named, but in another clause than the value
+    assert binding.holds(asked, "护士队伍持续壮大，下派医生73名。") == (0.0, 0.0)
+
+
+def test_no_head_lacks_nothing():
+    assert binding.holds(binding.head("院长是谁？"), "院长张三表示。") == (0.0, 1.0)

@@ -12,12 +12,15 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   score and features, trained on CMRC 2018 / DRCD);
 - which of the question's terms the index knows that the best sentence and its chunk
   lack, and whether the asked thing (床位 in 多少张床位) is bound to a value there;
-- two kinds of value the sentence scorer's kinds are too coarse for: an amount of money
-  (asked by 投资/费用/cost, stated in 元), and the holder of a title, where the deputy
-  (副院长) is another title than the one asked (院长);
+- two kinds of value the sentence scorer's kinds are too coarse for (`specifics`): an
+  amount of money (asked by 投资/费用/cost, stated in 元), and the holder of a title, where
+  the deputy (副院长) is another title than the one asked (院长);
 - whether the number or date asked is stated in one clause with what it is asked about,
   and is not one the question already writes, and whether the number asked of a list's
   member is only the whole list's (`binding`);
+- what the number or date is asked of (`binding.head`: 护士 in "下派了多少名护士"), and
+  whether the best sentences name it in the clause holding the value ("下派骨干医生73名"
+  counts doctors);
 - what the question asks beyond the kind of value (`specifics`): a day (几号), several
   things (哪些), a name (谁, 哪家公司), and whether the best sentence holds it;
 - for a follow-up read with the earlier turn ("那护士呢？" after "…有多少名医生？"), how
@@ -46,7 +49,6 @@ carry what they show.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +112,13 @@ TURN = [  # a follow-up's own terms ("那护士呢？"), apart from those of the
     "turn_missing_best",  # IDF share of them absent from the best sentence
     "turn_best_of_three",  # the best coverage of them among the three best sentences
 ]
+HEAD = [  # `binding.head`: what the number or date is asked of (多少名护士 → 护士)
+    "asks_head",  # the question names it
+    "head_missing_best",  # the share of its terms the best sentence lacks
+    "head_bound_best",  # a clause of the best sentence holds it and a value of the asked kind
+    "head_missing_top3",  # the least lacking of the three best sentences
+    "head_bound_top3",  # ... one of them binds it
+]
 CROSS = [  # `learned.cross`, for the sentence scorer's best sentences
     "cross_best",  # the log-odds that the best states the answer
     "cross_top3",  # the highest of the best three's (`CROSS_TOP`)
@@ -130,6 +139,7 @@ NAMES = (
     + BINDING
     + SPECIFICS
     + TURN
+    + HEAD
     + CROSS
 )
 # One row per retrieved sentence, for the support model (`Gate.support`): the learned
@@ -154,30 +164,14 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "name_missing",
     "turn_missing_sentence",  # as in TURN, for this sentence
     "turn_missing_chunk",
+    "head_missing",  # as in HEAD, for this sentence
+    "head_bound",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
     "cross",  # the cross reader's log-odds for the best sentence (`NOT_READ` for others)
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
 FROM_CROSS = frozenset([*CROSS, "cross"])  # every signal the cross reader makes
-
-# An amount of money is asked by the general words of cost, and stated as a number in 元.
-# The sentence scorer's "number" kind cannot tell 投资多少 from 床位多少: both find a number,
-# and a near miss about a project's cost quotes its size instead.
-_ASKS_MONEY = re.compile(
-    r"多少钱|投资|费用|资金|造价|花费|花了|金额|经费|预算|价格|收费|补贴|拨款"
-    r"|\bcost|\bbudget|\binvest|\bspen[dt]|\bprice|\bfund|\bfee",
-    re.I,
-)
-# ...but only when the question asks nothing else: "哪家机构投资" asks who, "on what date was
-# the fee approved" asks when.
-_ASKS_OTHER = re.compile(r"哪|\bwhich\b")
-_ASKS_ELSE = [p for kind, p in features.ASKS.items() if kind != "number"] + [_ASKS_OTHER]
-_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?(?:美元|元)|[一二三四五六七八九十百千两]+[万亿]元")
-# Who holds a title is asked by these question words after the title ("副局长是谁"). The
-# deputy prefix 副 makes another title, which the term matching cannot see: the search
-# segmentation splits 副院长 into 院长 too, so "院长是谁" is covered by "副院长栾波".
-_ASKS_PERSON = re.compile(r"的?(?:是谁|叫什么|是哪位|姓什么|由谁)")
 
 
 @dataclass(frozen=True)
@@ -196,6 +190,7 @@ class Reading:
     unknown: list[str]
     asked: list[binding.Ask]
     specifics: specifics.Specifics
+    head: binding.Head
     listed: list[float]  # per sentence, `binding.member`: counts a list whose member is asked
     cross: np.ndarray  # per sentence, the cross reader's log-odds (`NOT_READ`: not read)
 
@@ -230,6 +225,7 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int 
         unknown=[t for t in content if not corpus.known(t)],
         asked=binding.parse(lower, corpus.idf),
         specifics=specifics.parse(question),
+        head=binding.head(question),
         listed=[binding.member(lower, s.text.lower()) for s in sents],
         cross=read_by_cross,
     )
@@ -277,7 +273,7 @@ def sentence_signals(
     known, asked = reading.known, reading.asked
     total = sum(known.values()) or 1.0
     rarest = max(known.values(), default=1.0)
-    money = _asks_money(question)
+    money = specifics.asks_money(question)
     best = reading.logits[reading.order[0]]
     ranks = np.empty(len(reading.order))
     ranks[reading.order] = np.arange(len(reading.order))
@@ -299,11 +295,12 @@ def sentence_signals(
             new,
             binding.clash(asked, sentence),
             reading.listed[i],
-            float(money and not _MONEY.search(sentence)),
-            _role(question, [sentence])[1],
+            float(money and not specifics.states_money(sentence)),
+            specifics.role(question, [sentence])[1],
             *specifics.missing(reading.specifics, s.text, question),
             _missing(reading.turn, sentence),
             _missing(reading.turn, chunk),
+            *binding.holds(reading.head, sentence),
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
             reading.cross[i] if i == reading.order[0] else NOT_READ,
@@ -337,8 +334,8 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         float(x[top, col("focus_bound")]),
         float(x[:, col("focus_bound")].max()),
     ]
-    money_missing = _asks_money(question) and not _MONEY.search(sentence)
-    values = [float(money_missing), *_role(question, top3)]
+    money_missing = specifics.asks_money(question) and not specifics.states_money(sentence)
+    values = [float(money_missing), *specifics.role(question, top3)]
     bound = [binding.bind(reading.asked, question.lower(), text) for text in top3]
     bindings = [
         float(bool(reading.asked)),
@@ -360,11 +357,18 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         _missing(reading.turn, sentence),
         max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
+    held = [binding.holds(reading.head, text) for text in top3]
+    head = [
+        float(bool(reading.head.terms)),
+        *held[0],
+        min(h[0] for h in held),
+        max(h[1] for h in held),
+    ]
     crossed = [reading.cross[top], reading.cross[order[:CROSS_TOP]].max()]
     return np.concatenate(
         [
             reader_model.aggregate(x, logits),
-            np.asarray(lexical + values + bindings + specific + turn + crossed),
+            np.asarray(lexical + values + bindings + specific + turn + head + crossed),
         ]
     )
 
@@ -373,30 +377,3 @@ def _missing(weights: dict[str, float], text: str) -> float:
     """The share of the terms' weight absent from `text` (none when there are no terms)."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t not in text) / total if total else 0.0
-
-
-def _asks_money(question: str) -> bool:
-    lower = question.lower()
-    return bool(_ASKS_MONEY.search(lower)) and not any(p.search(lower) for p in _ASKS_ELSE)
-
-
-def _role(question: str, best: list[str]) -> tuple[float, float, float]:
-    """(asks a title's holder, the first sentence names the title as asked, one of them does).
-    Neither asked: (0, 1, 1). The title is the longest term right before the question word."""
-    lower = question.lower()
-    asked = _ASKS_PERSON.search(lower)
-    before = lower[: asked.start()] if asked else ""
-    heads = [t for t in terms(before) if before.endswith(t) and len(t) >= 2]
-    if not heads:
-        return 0.0, 1.0, 1.0
-    head = max(heads, key=len)
-    deputy = head.startswith("副") or before[: -len(head)].endswith("副")
-    core = head.removeprefix("副")
-
-    def names(sentence: str) -> bool:
-        return any(
-            sentence[: hit.start()].endswith("副") == deputy
-            for hit in re.finditer(re.escape(core), sentence)
-        )
-
-    return 1.0, float(names(best[0])), float(any(names(s) for s in best))

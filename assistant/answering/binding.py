@@ -13,11 +13,14 @@ cannot see. Here the unit is the clause:
 - the ask is bound by the IDF-weighted share of its terms in the best such clause;
 - two asks are narrower than their kind: a year (哪一年) is answered by a year, not by
   "3月16日"; a count with its measure word (几台, 多少名) by a number with that measure
-  word (or one of its kin: 名/位/人), not by "2.6万平方米" for 几层.
+  word (or one of its kin: 名/位/人), not by "2.6万平方米" for 几层;
+- the thing a number or a date is asked of (`head`: 护士 in "下派了多少名护士") must be
+  named in the clause holding the value: "下派骨干医生73名" holds a new number, and most of
+  the clause's terms, but counts doctors.
 
 A multi-part question is as bound as its least bound part. What is hand-written here is
-general: the clause punctuation, and the words of a question clause that are not about
-the thing asked (question words, particles, "一共", "大约").
+general: the clause punctuation, the words of a question clause that are not about the
+thing asked (question words, particles, "一共", "大约"), and measure words.
 """
 
 from __future__ import annotations
@@ -152,6 +155,79 @@ def clash(parsed: list[Ask], sentence: str) -> float:
         ):
             return 1.0
     return 0.0
+
+
+# What a number or a date is asked of. The question words that ask one; the measure word
+# or unit between the question word and the counted noun ("多少名护士", "多少平方米"); the
+# words that end that noun ("多少人就业呢"); and the linking words between a noun and the
+# question word after it ("正常蓄水位是多少米", "一共有多少").
+_ASKED_OF = re.compile(r"多少|(?<!哪)几(?=[^乎])|何时|什么时候|哪一?年|几月|哪一?天")
+_COUNTER = re.compile(
+    r"\s*(?:平方米|公里|小时|分钟|万|亿)?"
+    r"[个项家位名张所座条种次件篇亩岁层台辆株间栋人元吨米倍份只头床天年月号日]?"
+)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_NOUN_END = re.compile(r"[的了呢吗是在有和与及]")
+_LINKING = re.compile(
+    r"(?:是|为|有|达到|达|约|共|一共|总共|大约|了|的|将|能|可|会|需要|要|在|于|到)+$"
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a question asks a number or a date of, and the kinds it asks."""
+
+    terms: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+
+def head(question: str) -> Head:
+    """The counted noun after the question word and its measure word ("下派了多少名护士" →
+    护士, "吸纳了多少人就业" → 就业, "哪一年投入运营" → 投入, 运营), or, with none there,
+    the term right before it ("正常蓄水位是多少米" → 蓄水位). The near miss it tells apart
+    states a value of the asked kind counting something else: "下派骨干医生73名" for 护士,
+    "研发人员2300余人" for 就业. Chinese questions only (the terms must match the text)."""
+    lower = question.lower()
+    found: list[str] = []
+    for clause in _QUESTION_CLAUSES.findall(lower):
+        for m in _ASKED_OF.finditer(clause):
+            after = clause[m.end() :]
+            counter = _COUNTER.match(after)  # always matches, perhaps nothing
+            after = after[counter.end() :] if counter else after
+            run = _HAN_RUN.match(after)
+            noun = run.group(0) if run else ""
+            end = _NOUN_END.search(noun)
+            noun = noun[: end.start()] if end else noun
+            got = [t for t in terms(noun) if len(t) >= 2 and not FUNCTION.match(t)]
+            if not got:
+                before = _LINKING.sub("", clause[: m.start()])
+                ends = [
+                    t
+                    for t in terms(before)
+                    if before.endswith(t) and len(t) >= 2 and not FUNCTION.match(t)
+                ]
+                got = [max(ends, key=len)] if ends else []
+            found += got
+    kinds = tuple(k for k in KINDS if features.ASKS[k].search(lower))
+    return Head(tuple(dict.fromkeys(found)), kinds)
+
+
+def holds(asked: Head, sentence: str) -> tuple[float, float]:
+    """(the share of the head's terms the lower-cased sentence lacks, 1 when one of its
+    clauses holds a head term and a value of an asked kind); (0, 1) when there is no head."""
+    if not asked.terms:
+        return 0.0, 1.0
+    lacking = sum(t not in sentence for t in asked.terms) / len(asked.terms)
+    clauses = _CLAUSES.findall(sentence)
+    bound = (
+        any(
+            any(t in c for t in asked.terms) and any(features.has_value(k, c) for k in asked.kinds)
+            for c in clauses
+        )
+        if asked.kinds
+        else any(t in sentence for t in asked.terms)
+    )
+    return lacking, float(bound)
 
 
 def _narrower(clause: str, kinds: list[str]) -> re.Pattern[str] | None:

@@ -1,5 +1,7 @@
 """What a question asks beyond the kind of its value (`features.ASKS`): a day rather than a
-month, several things rather than one, a name rather than a description.
+month, several things rather than one, a name rather than a description; and two kinds of
+value the kinds are too coarse for: an amount of money (`asks_money`, stated in 元), and who
+holds a title, where the deputy (副院长) holds another title than the one asked (`role`).
 
 A sentence holding the kind but not this is the commonest near miss the gate let through:
 "大会是5月几号开的" against "今年5月,无锡举办了…大会" (a date, no day), "28家企业都有哪些"
@@ -14,7 +16,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text.segmentation import tag
+from assistant.answering.learned.features import ASKS
+from assistant.text.segmentation import tag, terms
 
 # The question words of each. "几号" and "哪天" ask a day; "几月" or "什么时候" do not.
 _DAY_ASKED = re.compile(
@@ -69,6 +72,25 @@ _TITLED = re.compile(
     rf"(?!{_SAYS}|等|们|在|和|也|还|都|就|对|将|是|的)([\u4e00-\u9fff]{{2,3}}?)(?={_SAYS}|[,，。:：“])"
 )
 _QUOTED = re.compile(r"[“\"「《]([^”\"」》]{2,20})[”\"」》]")
+
+
+# An amount of money is asked by the general words of cost, and stated as a number in 元.
+# The sentence scorer's "number" kind cannot tell 投资多少 from 床位多少: both find a number,
+# and a near miss about a project's cost quotes its size instead.
+_ASKS_MONEY = re.compile(
+    r"多少钱|投资|费用|资金|造价|花费|花了|金额|经费|预算|价格|收费|补贴|拨款"
+    r"|\bcost|\bbudget|\binvest|\bspen[dt]|\bprice|\bfund|\bfee",
+    re.I,
+)
+# ...but only when the question asks nothing else: "哪家机构投资" asks who, "on what date was
+# the fee approved" asks when.
+_ASKS_OTHER = re.compile(r"哪|\bwhich\b")
+_ASKS_ELSE = [p for kind, p in ASKS.items() if kind != "number"] + [_ASKS_OTHER]
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?(?:美元|元)|[一二三四五六七八九十百千两]+[万亿]元")
+# Who holds a title is asked by these question words after the title ("副局长是谁"). The
+# deputy prefix 副 makes another title, which the term matching cannot see: the search
+# segmentation splits 副院长 into 院长 too, so "院长是谁" is covered by "副院长栾波".
+_ASKS_PERSON = re.compile(r"的?(?:是谁|叫什么|是哪位|姓什么|由谁)")
 
 
 @dataclass(frozen=True)
@@ -151,3 +173,35 @@ def _unlisted(word: str) -> bool:
     a name after a title is mostly unknown to it ("陶春生" splits as 陶 + 春生)."""
     tagged = tag(word, hmm=False)
     return len(tagged) > 1 or tagged[0][1] in _PEOPLE
+
+
+def asks_money(question: str) -> bool:
+    """The question asks an amount of money, and nothing else."""
+    lower = question.lower()
+    return bool(_ASKS_MONEY.search(lower)) and not any(p.search(lower) for p in _ASKS_ELSE)
+
+
+def states_money(sentence: str) -> bool:
+    return bool(_MONEY.search(sentence))
+
+
+def role(question: str, best: list[str]) -> tuple[float, float, float]:
+    """(asks a title's holder, the first sentence names the title as asked, one of them does).
+    Neither asked: (0, 1, 1). The title is the longest term right before the question word."""
+    lower = question.lower()
+    asked = _ASKS_PERSON.search(lower)
+    before = lower[: asked.start()] if asked else ""
+    heads = [t for t in terms(before) if before.endswith(t) and len(t) >= 2]
+    if not heads:
+        return 0.0, 1.0, 1.0
+    head = max(heads, key=len)
+    deputy = head.startswith("副") or before[: -len(head)].endswith("副")
+    core = head.removeprefix("副")
+
+    def names(sentence: str) -> bool:
+        return any(
+            sentence[: hit.start()].endswith("副") == deputy
+            for hit in re.finditer(re.escape(core), sentence)
+        )
+
+    return 1.0, float(names(best[0])), float(any(names(s) for s in best))
