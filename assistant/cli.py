@@ -209,7 +209,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default UI_PORT, 7860)")] = None,
 ) -> None:
     """Start the chat in a browser."""
-    from assistant.ui.app import launch
+    from assistant.ui.server import launch
 
     try:
         launch(host=host, port=port)

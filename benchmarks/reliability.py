@@ -268,8 +268,9 @@ def sessions(data_dir: Path, n: int, seconds: float, seed: int) -> dict:
     from gradio_client import Client
 
     from assistant.answering.chain import Assistant
-    from assistant.ui.app import build_app, serve
+    from assistant.ui.app import build_app
     from assistant.ui.handlers import message_text
+    from assistant.ui.server import serve
 
     from .common import settings_for
 

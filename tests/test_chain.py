@@ -244,7 +244,7 @@ def test_warm_up_never_calls_the_chat_model(seeded_settings, llm_env):
 
 def test_the_chat_warms_up_in_the_background_and_survives_a_failure(monkeypatch, caplog):
     from assistant.answering.chain import Assistant
-    from assistant.ui import app
+    from assistant.ui import server
 
     class Broken(Assistant):
         def __init__(self) -> None:  # no index needed: its warm-up fails at once
@@ -253,22 +253,22 @@ def test_the_chat_warms_up_in_the_background_and_survives_a_failure(monkeypatch,
         def warm_up(self) -> None:
             raise RuntimeError("the index is unreachable")
 
-    with caplog.at_level("WARNING", logger="assistant.ui.app"):
-        app.warm_up(Broken())
+    with caplog.at_level("WARNING", logger="assistant.ui.server"):
+        server.warm_up(Broken())
     assert "warm-up skipped: the index is unreachable" in caplog.text
     started = []
-    monkeypatch.setattr(app, "check_port", lambda *a: None)
-    monkeypatch.setattr(app, "configure_logging", lambda *a: None)
-    monkeypatch.setattr(app, "install_log_filter", lambda *a: None)
+    monkeypatch.setattr(server, "check_port", lambda *a: None)
+    monkeypatch.setattr(server, "configure_logging", lambda *a: None)
+    monkeypatch.setattr(server, "install_log_filter", lambda *a: None)
     monkeypatch.setattr(Assistant, "from_settings", classmethod(lambda cls, s=None: Broken()))
-    monkeypatch.setattr(app, "build_app", lambda assistant, settings: "blocks")
-    monkeypatch.setattr(app, "serve", lambda blocks, *a: started.append(blocks))
+    monkeypatch.setattr(server, "build_app", lambda assistant, settings: "blocks")
+    monkeypatch.setattr(server, "serve", lambda blocks, *a: started.append(blocks))
     monkeypatch.setattr(
-        app.threading,
+        server.threading,
         "Thread",
         lambda target, args, name, daemon: SimpleNamespace(
             start=lambda: started.append((target, name, daemon))
         ),
     )
-    app.launch()
-    assert started == [(app.warm_up, "warm-up", True), "blocks"]
+    server.launch()
+    assert started == [(server.warm_up, "warm-up", True), "blocks"]

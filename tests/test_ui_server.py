@@ -64,7 +64,8 @@ def private_settings(seeded_dir: Path, workdir: Path, env: dict | None = None, *
 def running_app(settings):
     """The app launched on a free loopback port; yields (url, app)."""
     from assistant.answering.chain import Assistant
-    from assistant.ui.app import build_app, serve
+    from assistant.ui.app import build_app
+    from assistant.ui.server import serve
 
     app = build_app(Assistant.from_settings(settings), settings)
     port = free_port()

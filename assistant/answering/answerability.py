@@ -191,6 +191,7 @@ class Reading:
     asked: list[binding.Ask]
     specifics: specifics.Specifics
     head: binding.Head
+    held: list[tuple[float, float]]  # per sentence, `binding.holds`: lacks / binds the head
     listed: list[float]  # per sentence, `binding.member`: counts a list whose member is asked
     cross: np.ndarray  # per sentence, the cross reader's log-odds (`NOT_READ`: not read)
 
@@ -211,6 +212,7 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int 
     # a follow-up's own terms: "那护士呢？" read with "东湖院区有多少名医生？" asks 护士
     own = set(terms(query.question.lower())) if query.carried else set(content)
     order = np.argsort(-logits)
+    head = binding.head(question)
     read_by_cross = np.full(len(sents), NOT_READ)
     if crossed:
         best = order[:crossed]
@@ -225,7 +227,8 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int 
         unknown=[t for t in content if not corpus.known(t)],
         asked=binding.parse(lower, corpus.idf),
         specifics=specifics.parse(question),
-        head=binding.head(question),
+        head=head,
+        held=[binding.holds(head, s.text.lower()) for s in sents],
         listed=[binding.member(lower, s.text.lower()) for s in sents],
         cross=read_by_cross,
     )
@@ -300,7 +303,7 @@ def sentence_signals(
             *specifics.missing(reading.specifics, s.text, question),
             _missing(reading.turn, sentence),
             _missing(reading.turn, chunk),
-            *binding.holds(reading.head, sentence),
+            *reading.held[i],
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
             reading.cross[i] if i == reading.order[0] else NOT_READ,
@@ -357,7 +360,7 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         _missing(reading.turn, sentence),
         max(1.0 - _missing(reading.turn, text) for text in top3),
     ]
-    held = [binding.holds(reading.head, text) for text in top3]
+    held = [reading.held[int(j)] for j in order[:3]]
     head = [
         float(bool(reading.head.terms)),
         *held[0],

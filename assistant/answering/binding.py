@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.answering.learned import features
-from assistant.text.segmentation import terms
+from assistant.text.segmentation import ending_terms, terms
 
 KINDS = ("number", "date")  # kinds whose values a pattern finds (names need a tagger)
 
@@ -201,11 +201,7 @@ def head(question: str) -> Head:
             got = [t for t in terms(noun) if len(t) >= 2 and not FUNCTION.match(t)]
             if not got:
                 before = _LINKING.sub("", clause[: m.start()])
-                ends = [
-                    t
-                    for t in terms(before)
-                    if before.endswith(t) and len(t) >= 2 and not FUNCTION.match(t)
-                ]
+                ends = [t for t in ending_terms(before) if not FUNCTION.match(t)]
                 got = [max(ends, key=len)] if ends else []
             found += got
     kinds = tuple(k for k in KINDS if features.ASKS[k].search(lower))

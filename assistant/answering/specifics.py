@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.answering.learned.features import ASKS
-from assistant.text.segmentation import tag, terms
+from assistant.text.segmentation import ending_terms, tag
 
 # The question words of each. "几号" and "哪天" ask a day; "几月" or "什么时候" do not.
 _DAY_ASKED = re.compile(
@@ -191,7 +191,7 @@ def role(question: str, best: list[str]) -> tuple[float, float, float]:
     lower = question.lower()
     asked = _ASKS_PERSON.search(lower)
     before = lower[: asked.start()] if asked else ""
-    heads = [t for t in terms(before) if before.endswith(t) and len(t) >= 2]
+    heads = ending_terms(before)
     if not heads:
         return 0.0, 1.0, 1.0
     head = max(heads, key=len)

@@ -108,6 +108,13 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def ending_terms(text: str) -> list[str]:
+    """The `terms` of two or more characters that `text` ends with: "辽宁省人民医院副院长" →
+    院长, 副院长 (what stands right before a question word: the title asked, the thing
+    counted)."""
+    return [t for t in terms(text) if text.lower().endswith(t) and len(t) >= 2]
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`, whitespace trimmed."""
     spans = []
