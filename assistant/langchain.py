@@ -190,7 +190,7 @@ def build_chain(
             try:
                 standalone = llm_condense.invoke(turn, config).strip()
                 if standalone:
-                    turn.query.standalone = standalone
+                    turn.query = turn.query.rewritten(standalone)
             except Exception as exc:  # any failure keeps the offline expansion
                 turn.notice = fallback_notice(explain(exc, bot.settings.llm), turn.lang)
         return turn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.followup import expand, needs_context
+from assistant.answering.followup import expand, needs_context, subject
 
 FIRST = "瑞金医院金山院区一期规划多少张床位？"
 
@@ -134,3 +134,64 @@ def test_an_earlier_turn_that_adds_no_term_is_not_carried():
     assert q.standalone == again and q.carried == []
     # an earlier turn with a term of its own is still carried
     assert expand("那一期呢？", ["火星基地预计哪一年完工？"], known).carried == [again]
+
+
+def test_a_follow_up_asking_its_own_question_is_read_about_the_earlier_subject():
+    """ "它预计哪一年投入运营？" after a question about beds is searched with that question (its
+    words find the campus) but read as its own question about the campus: read with both,
+    the number of beds the first asks would look like an answer to the second."""
+    q = expand("它预计哪一年投入运营？", [FIRST])
+    assert q.standalone == f"{FIRST} 它预计哪一年投入运营？"
+    assert q.focus == q.asked == "瑞金医院金山院区 它预计哪一年投入运营？"
+    assert q.carried == ["瑞金医院金山院区"]
+    weights = q.weighted_terms()
+    assert weights["运营"] == 1.0 and weights["金山"] == 0.5 and "床位" not in weights
+    # a standalone question, and a follow-up asking nothing of its own, are read as searched
+    assert expand(FIRST, []).asked == FIRST
+    assert expand("那停车位呢？", [FIRST]).asked == f"{FIRST} 那停车位呢？"
+    # an earlier question that starts with a pronoun names no subject to carry
+    earlier = "这次座谈会上长春和哪个地方达成了合作共识？"
+    assert expand("那个地方被称作什么？", [earlier]).focus == ""
+    # English follow-ups are read with the earlier question, as before
+    assert expand("When does it open?", ["How many beds does Jinshan have?"]).focus == ""
+
+
+def test_the_subject_of_a_question_is_its_words_before_the_predicate():
+    assert subject("瑞金医院无锡分院是哪一年建院的？") == "瑞金医院无锡分院"
+    assert subject("华老伯被送到瑞金医院无锡分院的时候多大年纪？") == "华老伯"
+    assert subject("安岚城际全线最长的隧道叫什么名字？") == "安岚城际全线最长的隧道"
+    # a verb naming the noun after it is part of the name (救治 in 救治中心)
+    assert (
+        subject("瑞金医院紧急医学救治中心项目设置了多少张医疗床位？")
+        == "瑞金医院紧急医学救治中心项目"
+    )
+    assert subject("这次座谈会上长春和哪个地方达成了合作共识？") == ""  # a pronoun first
+    assert subject("谁是院长？") == ""
+    assert subject("今年1至10月吞吐量是多少？") == ""  # no noun before the preposition
+
+
+def test_a_follow_up_naming_a_sibling_swaps_it_in():
+    """ "那西坡牧场呢？" after a question about 东滩牧场 asks the same of the other farm: the two
+    names end with the same head noun (牧场), so the follow-up names one of a kind."""
+    assert (
+        expand("那西坡牧场呢？", ["东滩牧场存栏多少头奶牛？"]).standalone
+        == "西坡牧场存栏多少头奶牛？"
+    )
+    assert (
+        expand("下半年呢？", ["2024年上半年新增几家企业？"]).standalone
+        == "2024年下半年新增几家企业？"
+    )
+    # nothing of the same kind, or two of them: read with the earlier question
+    assert (
+        expand("首发区面积呢？", ["械谷一期占地多大？"]).standalone
+        == "械谷一期占地多大？ 首发区面积呢？"
+    )
+    two = "东滩牧场和北坡牧场各存栏多少头？"
+    assert expand("那西坡牧场呢？", [two]).standalone == f"{two} 那西坡牧场呢？"
+
+
+def test_a_rewritten_question_is_read_as_written():
+    """The LLM's rewrite of a follow-up replaces the offline reading of it, focus and all."""
+    q = expand("它预计哪一年投入运营？", [FIRST]).rewritten("瑞金医院金山院区一期哪年投入运营？")
+    assert q.standalone == q.asked == "瑞金医院金山院区一期哪年投入运营？"
+    assert q.history == [FIRST]

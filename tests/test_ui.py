@@ -65,7 +65,8 @@ def test_follow_up_shows_standalone_question_and_reads_browser_history(ui):
     _, _, turns = ask(ui, QUESTION)
     _, history, _ = ask(ui, "它什么时候投入运营？", answers=turns)
     html = history[-1]["content"]
-    assert "ans-standalone" in html and QUESTION.rstrip("？") in html
+    # shown as what was answered: the question asked, about the earlier turn's subject
+    assert "ans-standalone" in html and "瑞金医院金山院区 它什么时候投入运营" in html
     assert "2026" in html
 
 

@@ -198,8 +198,9 @@ class Reading:
 
 def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int = 0) -> Reading:
     """`crossed`: how many of the best sentences the cross reader scores (`NOT_READ` for
-    the others)."""
-    question = query.standalone
+    the others). The question read is `query.asked` (a follow-up's own question about
+    the earlier turn's subject), as in every signal."""
+    question = query.asked
     sents = evidence.split(retrieved, lower=False)
     cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
     svecs = corpus.sentence_vectors([s.text for s in sents])
@@ -256,7 +257,7 @@ def signals(
     dense = max((r.dense_score or 0.0) for r in retrieved)
     row = [*coverage, float(missing), fact, float(bool(clauses)), dense]
     reading = reading or read(query, retrieved, corpus)
-    return np.concatenate([np.asarray(row), _reader_view(query.standalone, reading, corpus)])
+    return np.concatenate([np.asarray(row), _reader_view(query.asked, reading, corpus)])
 
 
 def sentence_signals(
@@ -268,7 +269,7 @@ def sentence_signals(
 ) -> np.ndarray:
     """The `SUPPORT_NAMES` rows of the retrieved sentences (in `read` order), for the
     question whose `signals` are `row`."""
-    question = query.standalone
+    question = query.asked
     reading = reading or read(query, retrieved, corpus)
     if not reading.sentences:
         return np.zeros((0, len(SUPPORT_NAMES)))

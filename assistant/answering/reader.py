@@ -66,7 +66,7 @@ class ExtractiveAnswerer:
         """Every sentence of the retrieved chunks with its score and coverage, best first."""
         weights = evidence.term_weights(query, corpus)
         sentences = evidence.split(retrieved)
-        scored = sorted(_score(weights, query.standalone, sentences), key=lambda s: -s.score)
+        scored = sorted(_score(weights, query.asked, sentences), key=lambda s: -s.score)
         return scored, weights, sentences
 
     def answer(
@@ -300,7 +300,7 @@ def _score(weights: dict[str, float], question: str, sentences: list[Sentence]) 
 
 def _lead(first: Picked, query: Query, corpus: Corpus, retrieved: list[Retrieved]) -> Picked | None:
     """When the question asks for a value, the clause of the first quote that states it."""
-    q = features.analyse(query.standalone, corpus.idf)
+    q = features.analyse(query.asked, corpus.idf)
     if not q.asks:
         return None
     span = lead_span(retrieved[first.n - 1].chunk.text[first.start : first.end], q)

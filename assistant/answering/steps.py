@@ -122,7 +122,7 @@ class Steps:
             }
             for i, r in enumerate(turn.retrieved)
         ]
-        values = {"sources": sources, "question": turn.query.standalone, "no_answer": NO_ANSWER}
+        values = {"sources": sources, "question": turn.query.asked, "no_answer": NO_ANSWER}
         return prompts.check("answer", turn.lang, values)
 
     def condense_values(self, turn: Turn) -> dict[str, Any]:
@@ -145,7 +145,7 @@ class Steps:
         turn.timings.update(verify=(now - t_verify) * 1000, total=(now - turn.started) * 1000)
         return Answer(
             question=turn.question,
-            standalone_question=turn.query.standalone,
+            standalone_question=turn.query.asked,
             answer=text,
             refused=draft.refused,
             answerability=draft.answerability,

@@ -63,7 +63,7 @@ class LearnedReader:
         self, query: Query, retrieved: list[Retrieved], corpus: Corpus, refusal: str
     ) -> Draft:
         sents = split(retrieved, lower=False)
-        question = query.standalone
+        question = query.asked
         if not sents or not _knows_something(question, corpus):
             return Draft(text=refusal, refused=True, answerability=0.0)
         cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
