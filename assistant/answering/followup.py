@@ -49,8 +49,9 @@ _ELLIPSIS = re.compile(r"^(?:那么?|还有)?\s*(?P<what>[^\s?？,，。]{1,8}?)
 # earlier turn asked). The closed class of interrogatives, as in `features.ASKS`.
 _ASKS = re.compile(r"什么|多少|哪|几|谁|怎么|怎样|如何|为什么|为何|是否|吗|多[大长久远高重]")
 # The parts of speech (jieba's tags) that end a question's subject: verbs, prepositions,
-# pronouns, conjunctions, adverbs and punctuation. Nouns, names, numbers, times, adjectives
-# and 的 continue it ("安岚城际全线最长的隧道").
+# pronouns, conjunctions, adverbs and punctuation, and interjections ("e", checked alone:
+# "eng", a Latin word, does not end it). Nouns, names, numbers, times, adjectives and 的
+# continue it ("安岚城际全线最长的隧道").
 _ENDS_SUBJECT = ("v", "p", "r", "c", "d", "x", "y", "o")
 _BREAK = re.compile(r"[\s\W]")  # a span across words of a sentence is no compound
 
