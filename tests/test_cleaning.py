@@ -94,6 +94,58 @@ def test_heading_followed_by_text_is_not_joined():
     assert "引领创新发展\n\n" in doc.text
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # a number cut in two
+        (
+            "为方便市民出行，奥体中心周边规划建设停车位36",
+            "00个，地铁5号线将在西侧设站。",
+            "停车位3600个",
+        ),
+        ("一期住院综合楼地上19层，建筑高度约8", "2.5米，是县城北部的最高建筑。", "约82.5米"),
+        # prose (a full stop inside it) cut in the middle of a name no dictionary holds
+        ("收入达到86万元。上坪村党支部书记韦", "立新说，村里修了产业路。", "书记韦立新说"),
+        # a long line with commas cut between two words
+        (
+            "体育场建成后，周边全民健身公园内的11片笼式足球场、16片篮球场，以及长约3公里的环形健身",
+            "步道将每周二至周日免费向市民开放。",
+            "环形健身步道",
+        ),
+    ],
+)
+def test_prose_cut_mid_sentence_is_joined(first, second, joined):
+    doc = clean("\n".join(["奥体中心通过验收", first, second, *BODY]))
+    assert joined in doc.text
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # a byline's count or time, then the text's first date
+        ("来源:澜江发布 浏览次数:2047", "6月30日上午，随着最后一方混凝土浇筑完成，主体封顶。"),
+        ("发布时间:2026年9月24日 07:30", "9月23日，云泽医学研究院揭牌。"),
+        # a short heading with a comma (seed 002's section headings)
+        ("对标“全球最佳”，勇攀高质量发展新征途", "生命健康是四个面向的重点。"),
+    ],
+)
+def test_byline_or_heading_before_text_is_not_joined(first, second):
+    doc = clean("\n".join(["院区主体封顶", first, second, *BODY]))
+    paragraphs = doc.text.split("\n\n")
+    assert normalise(first) in paragraphs and normalise(second) in paragraphs
+
+
+def test_page_chrome_lines_dropped():
+    chrome = [
+        "【字体:大 中 小】 【打印本页】 【关闭窗口】",
+        "【字号 大 中 小】【打印】",
+        "上一篇:我校获佳绩",
+    ]
+    doc = clean("\n".join(["实验室揭牌成立", chrome[0], *BODY, chrome[1], *BODY[:2], chrome[2]]))
+    assert "大 中 小" not in doc.text and "上一篇" not in doc.text
+    assert normalise(BODY[-1]) in doc.text
+
+
 def test_full_width_forms_normalised():
     doc = clean(
         "ＡＩ医院\n" + "一期规划床位４００张，面积２２８亩（ＡＢＣ）。" + "\n" + "\n".join(BODY)

@@ -21,6 +21,8 @@ from assistant.schema import SourceDocument
 TERMINAL = "。!?;…”」』\"')]"
 STRICT_TERMINAL = "。!?;…"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_BYLINE_END = re.compile(r"[:\-]\s*[\d,]+$")
+_DATE_START = re.compile(r"\d{1,4}\s*[年月日号]|\d{1,2}:\d")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 
@@ -36,6 +38,8 @@ _BOILERPLATE = [
         r"^.{0,8}(今日|明日|今天|明天)天气",
         r"^(责任编辑|编辑|校对|审核|排版|监制|出品)\s*[:|]",
         r"^(分享到|分享至|返回搜狐|查看更多|阅读原文|展开全文)",
+        r"^【\s*(字体|字号)\s*[:]?\s*大\s*中\s*小",  # a page's font-size and print links
+        r"^(上一篇|下一篇)\s*[:]",
         r"^(contact us|share|follow us)$",
         r"^[▶▼▲◀►◆■]",  # image captions marked with an arrow
         r"^.{2,40}现场。?$",  # "...研讨会现场。" photo captions
@@ -45,7 +49,7 @@ _BOILERPLATE = [
 # everything after it (related headlines, disclaimers) are dropped.
 _FOOTER = re.compile(
     r"^(来源\s*[|:]|特别声明|免责声明|版权声明|notice: the content above|contact us|"
-    r"相关阅读|推荐阅读|延伸阅读|往期回顾|猜你喜欢)",
+    r"相关阅读|相关新闻|推荐阅读|延伸阅读|往期回顾|猜你喜欢)",
     re.IGNORECASE,
 )
 _LEADING_NOISE = re.compile(
@@ -132,9 +136,20 @@ def _continues(prev: str, line: str) -> bool:
     """Whether `line` continues the sentence `prev` was cut in (not a heading followed by text)."""
     if prev[-1] in ",、:(“‘《" or line[0] in ",。、:;!?)”’》":
         return True
+    if prev[-1].isdigit() and line[0].isdigit():
+        # a number cut in two ("停车位36|00个"), not a byline's time or count before the
+        # text's first date ("浏览次数:2047|6月30日上午")
+        return not (_BYLINE_END.search(prev) or _DATE_START.match(line))
     if not (_CJK.match(prev[-1]) and _CJK.match(line[0])):
         return False
-    return _word_spans(prev[-4:], line[:4])
+    return _prose(prev) or _word_spans(prev[-4:], line[:4])
+
+
+def _prose(text: str) -> bool:
+    """Running text, not a heading, title or byline: a full stop inside it, or a comma in a
+    long line (headings such as "对标“全球最佳”,勇攀高质量发展新征途" are short). Prose
+    that stops without a full stop was cut mid-sentence ("上坪村党支部书记韦|立新说")."""
+    return "。" in text or ("," in text and len(text) >= 40)
 
 
 @lru_cache(maxsize=4096)
