@@ -23,6 +23,10 @@ FIRST = "瑞金医院金山院区一期规划多少张床位？"
         "给他做手术的专家来自哪家医院？",
         "双方是什么时候签署合作协议的？",
         "What did he present at the meeting in Hainan?",
+        # 它 wherever it stands, and "those few", however long the question
+        "从那以后，它从上海总院引进了多少项新技术？",
+        "瑞金医院无锡分院成立以后一共用它做了多少例机器人辅助手术？",
+        "剩下的那几个城市运行分中心什么时候能建完？",
     ],
 )
 def test_follow_ups_need_context(question):
@@ -36,10 +40,19 @@ def test_follow_ups_need_context(question):
         "上海交通大学医学院附属瑞金医院2023年获得了多少项专利授权？",
         "How many patents did Ruijin Hospital obtain in 2023 according to the report?",
         "瑞金医院和其他三甲医院相比有什么特色专科？",  # 其他 is not 他
+        "瑞金医院和其它三甲医院相比有什么特色专科和优势学科？",  # nor 其它 它
     ],
 )
 def test_standalone_questions_do_not(question):
     assert not needs_context(question)
+
+
+def test_it_mid_question_reads_the_earlier_subject():
+    """ "它" after other words ("到现在它…") still points back: the follow-up is read about the
+    earlier question's subject, not searched as a question about nothing."""
+    q = expand("到现在它从上海总院平移过来多少项新技术？", ["瑞金医院无锡分院是哪年开的？"])
+    assert q.focus == "瑞金医院无锡分院 到现在它从上海总院平移过来多少项新技术？"
+    assert q.standalone.startswith("瑞金医院无锡分院是哪年开的？")
 
 
 def test_follow_up_is_expanded_with_earlier_question():

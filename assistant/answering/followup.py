@@ -29,9 +29,11 @@ from assistant.answering.learned import features
 from assistant.text.segmentation import is_chinese, tag, terms
 
 # Words that point back to an earlier turn: demonstratives and personal pronouns (a closed
-# class of the language, not words of any document), and "那…呢" ellipsis.
+# class of the language, not words of any document), and "那…呢" ellipsis. 它 (it) is one
+# wherever it stands ("打通它花了多长时间？"), but in 其它 (other); 那几个 / 这几个 (those few).
 _ANAPHORA = re.compile(
     r"^(那|那么|这|它|其|该|此|上述|以上|还有|另外|同时)|[那这它其该][个些项家里]|呢[?？]?$|"
+    r"(?<!其)它|[那这]几个|"
     r"(?<![其吉利排])他(?![人国乡山])|她|双方|对方|两者|前者|后者|"
     r"\b(it|its|they|them|their|he|him|his|she|her|that|those|this|these|there|then|also|"
     r"what about|how about)\b",
