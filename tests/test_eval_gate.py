@@ -17,7 +17,8 @@ from assistant.evaluation import report, runner
 
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
 
-# measured 2026-11-27 (0.2.17, as 0.2.14 to 0.2.16; 0.2.18 changes no turn of either set), offline extractive, with the learned
+# measured 2026-11-27 (0.2.17, as 0.2.14 to 0.2.16; 0.2.18 reads no turn of either set
+# differently), offline extractive, with the learned
 # answerability gates (the Chinese one refitted on fifty-four sets with the cross reader's
 # score of the best sentence and what the number or date is asked of, regression and trees, each with the
 # sentence model, which also chooses the quotes; the English one as in 0.2.11; thresholds
