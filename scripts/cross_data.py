@@ -107,12 +107,17 @@ def public(out: Path, seed: int = 7) -> None:
     print({k: (len(v), sum(p[5] for p in v)) for k, v in got.items()})
 
 
-def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out: Path) -> None:
+def with_scores(
+    rows_file: Path, pairs_file: Path, score_files: list[Path], out: Path, own: int = 1
+) -> None:
     """The rows of `train_answerability --rows` with the cross reader's signals (`CROSS` for
     the question, `cross` for each sentence) taken from `train`'s scores of held-out sets:
     the gate is fitted on what the reader makes of questions it was not trained on, as it
     will be at run time. Rows made before those signals existed get them added; rows made
-    with them (scored by the shipped reader, which saw every set) get them replaced."""
+    with them (scored by the shipped reader, which saw every set) get them replaced.
+    `own`: how many of the scorer's best sentences get their own score in `cross` (as the
+    assistant reads them, 1; the others `NOT_READ`). Round twenty-eight measured 3 out of
+    fold (evals/README.md); the assistant does not read that many."""
     import train_answerability as T
 
     import __main__
@@ -140,12 +145,18 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
                 continue
             per: dict[int, dict[int, float]] = {}
             for p, s in zip(data[name], scores[name], strict=True):
-                if p[0] == group and p[2] < CROSS_TOP:
+                if p[0] == group and p[2] < max(CROSS_TOP, own):
                     per.setdefault(p[1], {})[p[2]] = s
             read = [per.get(i, {}) for i in range(len(r.y))]
             # as `answerability` makes them: the best sentence's, the best of the first three
             crossed = np.array(
-                [[d.get(0, NOT_READ), max(d.values(), default=NOT_READ)] for d in read]
+                [
+                    [
+                        d.get(0, NOT_READ),
+                        max((v for k, v in d.items() if k < CROSS_TOP), default=NOT_READ),
+                    ]
+                    for d in read
+                ]
             ).reshape(len(r.y), len(CROSS))
             r.x = _layout(
                 r.x.reshape(len(r.y), -1), NAMES, dict(zip(CROSS, crossed.T, strict=True))
@@ -153,8 +164,8 @@ def with_scores(rows_file: Path, pairs_file: Path, score_files: list[Path], out:
             for i, s in enumerate(r.sentences):
                 if not len(s):
                     continue
-                own = [read[i].get(0, NOT_READ) if k == 0 else NOT_READ for k in s[:, rank]]
-                columns = {"cross": np.array(own), **dict(zip(CROSS, crossed[i], strict=True))}
+                mine = [read[i].get(int(k), NOT_READ) if k < own else NOT_READ for k in s[:, rank]]
+                columns = {"cross": np.array(mine), **dict(zip(CROSS, crossed[i], strict=True))}
                 r.sentences[i] = _layout(s, SUPPORT_NAMES, columns)
     out.write_bytes(pickle.dumps(rows))
     print(f"wrote {out}")

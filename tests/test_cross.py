@@ -180,6 +180,16 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
     again = pickle.loads((tmp_path / "out").read_bytes())["set"]["chinese"]
     assert again.x[0, NAMES.index("cross_best")] == 0.0
 
+    # `--own 3` (round twenty-eight's experiment): each of the best three its own score;
+    # `--own 5` reads all four, but the question's cross_top3 stays the best of places 0-2
+    (tmp_path / "scores").write_bytes(pickle.dumps({"set": scores}))
+    for own, want in ((3, [3.0, 1.0, NOT_READ, -2.0]), (5, [3.0, 1.0, 5.0, -2.0])):
+        cross_data.with_scores(*files, [tmp_path / "scores"], tmp_path / "out", own=own)
+        wide = pickle.loads((tmp_path / "out").read_bytes())["set"]["chinese"]
+        s = dict(zip(SUPPORT_NAMES, wide.sentences[0].T, strict=True))
+        assert s["cross"].tolist() == want
+        assert wide.x[0, NAMES.index("cross_top3")] == 3.0
+
 
 def test_the_shipped_reader_tells_the_answer_from_sentences_that_do_not_state_it():
     """The trained artifact (`cross_encoder.py export`, round twenty-one) ships in the
