@@ -145,7 +145,7 @@ def with_scores(
                 continue
             per: dict[int, dict[int, float]] = {}
             for p, s in zip(data[name], scores[name], strict=True):
-                if p[0] == group and p[2] < max(CROSS_TOP, own):
+                if p[0] == group:  # every place read; each signal below takes its own
                     per.setdefault(p[1], {})[p[2]] = s
             read = [per.get(i, {}) for i in range(len(r.y))]
             # as `answerability` makes them: the best sentence's, the best of the first three
