@@ -108,7 +108,8 @@ class AnswerSettings(BaseSettings):
     # ANSWER_MIN_FACT_COVERAGE and the name checks (Chinese), ANSWER_MIN_DENSE_SCORE (others)
     refusal: Literal["learned", "rules"] = "learned"
     # refuse below this answerability (every language); unset: the thresholds shipped with
-    # the models in use
+    # the models in use. Set, it is also what the band of the Chinese closer look
+    # (`gate.Closer`) is measured against, and that look refuses below it too
     min_answerability: float | None = Field(default=None, ge=0.0, le=1.0)
     max_question_chars: int = 2000
     # what a history can cost: earlier questions kept, characters per item and in total

@@ -116,8 +116,9 @@ def with_scores(
     will be at run time. Rows made before those signals existed get them added; rows made
     with them (scored by the shipped reader, which saw every set) get them replaced.
     `own`: how many of the scorer's best sentences get their own score in `cross` (as the
-    assistant reads them, 1; the others `NOT_READ`). Round twenty-eight measured 3 out of
-    fold (evals/README.md); the assistant does not read that many."""
+    assistant's one-read gates do, 1; the others `NOT_READ`), recorded in the rows: a gate
+    fitted on them reads as many (`Gate.sentence_cross`; the closer look of round
+    twenty-nine, `gate.Closer`, is fitted on 3)."""
     import train_answerability as T
 
     import __main__
@@ -167,6 +168,7 @@ def with_scores(
                 mine = [read[i].get(int(k), NOT_READ) if k < own else NOT_READ for k in s[:, rank]]
                 columns = {"cross": np.array(mine), **dict(zip(CROSS, crossed[i], strict=True))}
                 r.sentences[i] = _layout(s, SUPPORT_NAMES, columns)
+            r.own = own
     out.write_bytes(pickle.dumps(rows))
     print(f"wrote {out}")
 

@@ -39,11 +39,16 @@ flatter this reader; judge it on sets it never saw.
     #    left out of the fit); a gate fitted on them makes the assistant read the cross reader
     uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows2.pkl \
         /tmp/scores0.pkl /tmp/scores1.pkl /tmp/scores2.pkl
-    uv run python scripts/train_answerability.py --rows /tmp/rows2.pkl
+    uv run python scripts/train_answerability.py --rows /tmp/rows2.pkl --only chinese \
+        --without cross_top3
+    #    and the closer look (0.2.19, `gate.Closer`): each of the best three sentences its own
+    #    score, the gate read for the Chinese questions the first is unsure of
+    uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows3.pkl \
+        /tmp/scores0.pkl /tmp/scores1.pkl /tmp/scores2.pkl --own 3
+    uv run python scripts/train_answerability.py --rows /tmp/rows3.pkl --without cross_top3 \
+        --closer 0.67,1.5
     #    (round twenty-two's English refit, not kept: `--keep chinese --without cross`, the
-    #    best three's scores for the question and none for each sentence; round twenty-eight's
-    #    `rows --own 3`: each of the best three sentences its own score, out of fold 0.635 ->
-    #    0.680 refused at 5% false refusal, not built: two more passes a question)
+    #    best three's scores for the question and none for each sentence)
     # 6. the reader to ship, fine-tuned on every set, where the assistant reads it
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/all.pkl --folds 0 --quantized \
         --rate 4e-4 --init /tmp/base.pt

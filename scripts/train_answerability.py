@@ -25,6 +25,8 @@ are no longer unseen. scikit-learn is a development dependency only.
 The cross reader's signals (`answerability.CROSS`) are read only when its weights are
 installed, and then by a reader trained on these very sets: fit a gate on them only from
 rows whose cross scores were made held out (`scripts/cross_encoder.py rows`, which says how).
+`--closer LOW,HIGH` fits the Chinese gate from such rows (`rows --own 3`) as the closer look
+(`gate.Closer`) and keeps the first gates of `--out`; a refit of those keeps the closer look.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from train_reader import to_trees  # noqa: E402
 
 from assistant.answering.answerability import NAMES, SUPPORT_NAMES  # noqa: E402
-from assistant.answering.gate import ARTIFACT, Gate, Gates  # noqa: E402
+from assistant.answering.gate import ARTIFACT, Closer, Gate, Gates  # noqa: E402
 from assistant.answering.learned.model import Trees  # noqa: E402
 from assistant.evaluation.dataset import load  # noqa: E402
 from assistant.text.segmentation import is_chinese  # noqa: E402
@@ -127,6 +129,9 @@ class Rows:
     # asking again: the question as answered (follow-ups resolved) and its sentences
     questions: list[str] = field(default_factory=list)
     texts: list[list[str]] = field(default_factory=list)
+    # how many of the best sentences carry their own cross score (`cross_encoder.py rows
+    # --own`; rows pickled before it have the class's 1): the gate records it
+    own: int = 1
 
 
 def rows_of(dataset: Path, work: Path, groups: tuple[str, ...] = GROUPS) -> dict[str, Rows]:
@@ -300,6 +305,12 @@ def main() -> None:
         help="ask (and refit) this group's questions only; the other gate is kept",
     )
     parser.add_argument(
+        "--closer",
+        metavar="LOW,HIGH",
+        help="fit the Chinese gate as the closer look (`gate.Closer`) for the questions whose "
+        "first probability is within LOW-HIGH times its threshold; the gates in --out are kept",
+    )
+    parser.add_argument(
         "--without",
         choices=sorted(set(SUPPORT_NAMES)),
         action="append",
@@ -309,6 +320,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     datasets = args.datasets or sorted((ROOT / "evals" / "datasets").glob("*.jsonl"))
+    if args.closer:
+        args.only = "chinese"
     if args.only:
         args.keep = [g for g in GROUPS if g != args.only]
     if args.rows is not None and args.rows.exists():
@@ -318,9 +331,11 @@ def main() -> None:
         rows = {d.stem: rows_of(d.resolve(), args.work, groups) for d in datasets}
         if args.rows is not None:
             args.rows.write_bytes(pickle.dumps(rows))
-    shipped = (
-        Gates.from_json(json.loads(args.out.read_text(encoding="utf-8"))) if args.keep else None
-    )
+    shipped = None
+    if args.out.exists():
+        shipped = Gates.from_json(json.loads(args.out.read_text(encoding="utf-8")))
+    elif args.keep:
+        raise SystemExit(f"{args.out} does not exist: there are no gates to keep")
     gates = {}
     for group in GROUPS:
         if shipped is not None and group in args.keep:
@@ -336,7 +351,12 @@ def main() -> None:
         )
     if args.report_only:
         return
-    both = Gates(chinese=gates["chinese"], other=gates["other"])
+    if args.closer and shipped is not None:
+        low, high = (float(b) for b in args.closer.split(","))
+        both = replace(shipped, closer=Closer(gates["chinese"], (low, high)))
+    else:  # a closer look fitted before is kept: its band is relative to the threshold
+        closer = None if shipped is None else shipped.closer
+        both = Gates(chinese=gates["chinese"], other=gates["other"], closer=closer)
     # compact: the trees are most of the file, and indented they would double its size
     text = json.dumps(both.to_json(), ensure_ascii=False, separators=(",", ":"))
     args.out.write_text(text, encoding="utf-8")
@@ -393,6 +413,9 @@ def fit_gate(
     y = np.concatenate([r.y for r in sets.values()])
     scaler, model, boosted = fit(x, y, trees)
     sentence_model, sentence_rows = fit_support(list(sets.values())) if support else (None, None)
+    own = {r.own for r in sets.values()}
+    if len(own) > 1:
+        raise SystemExit(f"the sets' rows give different numbers of sentences a cross score: {own}")
     return Gate(
         coef=model.coef_[0],
         intercept=float(model.intercept_[0]),
@@ -422,6 +445,7 @@ def fit_gate(
             if dropped and support
             else None
         ),
+        sentence_cross=own.pop() if support else 1,
     )
 
 

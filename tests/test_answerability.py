@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes.cross import CountingCrossReader
 
 from assistant.answering import answerability
 from assistant.answering import gate as gates
@@ -399,18 +400,6 @@ def test_the_thing_a_number_is_asked_of_must_be_named_with_the_value(seeded_assi
 
 
 # --- the cross reader, read only for a gate fitted on it -----------------------------------
-
-
-class CountingCrossReader(cross.CrossReader):
-    """The cross reader's interface with a score per sentence from its length, counting the
-    sentences it is asked to read."""
-
-    def __init__(self) -> None:
-        self.read: list[str] = []
-
-    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
-        self.read.extend(sentences)
-        return np.array([len(s) / 10.0 for s in sentences])
 
 
 def test_the_cross_reader_reads_what_each_gate_was_fitted_on(seeded_assistant, monkeypatch):

@@ -189,6 +189,8 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
         s = dict(zip(SUPPORT_NAMES, wide.sentences[0].T, strict=True))
         assert s["cross"].tolist() == want
         assert wide.x[0, NAMES.index("cross_top3")] == 3.0
+        assert wide.own == own  # recorded: a gate fitted on these rows reads as many
+    assert got.own == 1
 
 
 def test_the_shipped_reader_tells_the_answer_from_sentences_that_do_not_state_it():

@@ -30,7 +30,10 @@ all is decided here, by a logistic regression over what the evidence shows (`NAM
   together, trained on CMRC 2018 / DRCD and on the project's near misses), the one signal
   that reads them as one text. It costs a forward pass a sentence, so a gate reads only
   what it was fitted on (`Gate.cross_read`): the shipped Chinese gate its score of the best
-  sentence, the English one none (evals/README.md, rounds twenty-one and twenty-two).
+  sentence, the English one none (evals/README.md, rounds twenty-one and twenty-two). When
+  the Chinese gate is unsure (its probability near its threshold), a second gate takes a
+  closer look (`gate.Closer`): the next two sentences are read too (`read_more`), and its
+  sentence model reads each of the best three's own score (round twenty-nine).
 
 The Chinese gate adds gradient-boosted trees over the same signals and averages the two
 probabilities, then averages that with a sentence model: trees over each retrieved
@@ -49,7 +52,7 @@ carry what they show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -124,8 +127,10 @@ CROSS = [  # `learned.cross`, for the sentence scorer's best sentences
     "cross_top3",  # the highest of the best three's (`CROSS_TOP`)
 ]
 # A gate reads as many sentences as its signals need (`Gate.cross_read`): one for
-# `cross_best` and each sentence's `cross` (only the best sentence's is read, whatever else
-# is), `CROSS_TOP` for `cross_top3`. Neither shipped gate reads `cross_top3`: out of fold it
+# `cross_best`, `CROSS_TOP` for `cross_top3`, and for each sentence's `cross` as many of the
+# best as its sentence model was fitted on (`Gate.sentence_cross`: the shipped one-read
+# gates 1, the closer look 3; the others' `cross` is `NOT_READ`, however many were read).
+# Neither shipped gate reads `cross_top3`: out of fold it
 # bought nothing for Chinese questions (round twenty-one); an English gate fitted on it
 # refused more out of fold (0.27 -> 0.33 at 5% false refusal) but not on two fresh sets, for
 # 60 ms more at the warm p95 (round twenty-two; evals/README.md has both).
@@ -168,7 +173,8 @@ SENTENCE = [f"sentence_{n}" for n in features.NAMES] + [
     "head_bound",
     "chunk_dense",  # its chunk's dense similarity and retrieval rank
     "chunk_rank",
-    "cross",  # the cross reader's log-odds for the best sentence (`NOT_READ` for others)
+    "cross",  # the cross reader's log-odds for this sentence, for the best one (or the
+    # best `own` ones: `sentence_signals`); `NOT_READ` for the others
 ]
 SUPPORT_NAMES = SENTENCE + NAMES
 FROM_CROSS = frozenset([*CROSS, "cross"])  # every signal the cross reader makes
@@ -194,12 +200,13 @@ class Reading:
     held: list[tuple[float, float]]  # per sentence, `binding.holds`: lacks / binds the head
     listed: list[float]  # per sentence, `binding.member`: counts a list whose member is asked
     cross: np.ndarray  # per sentence, the cross reader's log-odds (`NOT_READ`: not read)
+    crossed: int = 0  # how many of the best sentences (`order`) the cross reader has read
 
 
 def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int = 0) -> Reading:
     """`crossed`: how many of the best sentences the cross reader scores (`NOT_READ` for
-    the others). The question read is `query.asked` (a follow-up's own question about
-    the earlier turn's subject), as in every signal."""
+    the others; `read_more` reads further). The question read is `query.asked` (a
+    follow-up's own question about the earlier turn's subject), as in every signal."""
     question = query.asked
     sents = evidence.split(retrieved, lower=False)
     cands = [features.Candidate(s.text, s.context, s.rank) for s in sents]
@@ -214,11 +221,7 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int 
     own = set(terms(query.question.lower())) if query.carried else set(content)
     order = np.argsort(-logits)
     head = binding.head(question)
-    read_by_cross = np.full(len(sents), NOT_READ)
-    if crossed:
-        best = order[:crossed]
-        read_by_cross[best] = cross.load().scores(question, [sents[j].text for j in best])
-    return Reading(
+    reading = Reading(
         sents,
         x,
         logits,
@@ -231,8 +234,22 @@ def read(query: Query, retrieved: list[Retrieved], corpus: Corpus, crossed: int 
         head=head,
         held=[binding.holds(head, s.text.lower()) for s in sents],
         listed=[binding.member(lower, s.text.lower()) for s in sents],
-        cross=read_by_cross,
+        cross=np.full(len(sents), NOT_READ),
     )
+    return read_more(query, reading, crossed)
+
+
+def read_more(query: Query, reading: Reading, crossed: int) -> Reading:
+    """`reading` with the cross reader's scores of its best `crossed` sentences: only those
+    it has not read yet cost a forward pass (the closer look of `gate.Closer` reads two
+    more after the first gate's one)."""
+    unread = [int(j) for j in reading.order[reading.crossed : crossed]]
+    if not unread:
+        return reading
+    scores = reading.cross.copy()
+    texts = [reading.sentences[j].text for j in unread]
+    scores[unread] = cross.load().scores(query.asked, texts)
+    return replace(reading, cross=scores, crossed=len(unread) + reading.crossed)
 
 
 def signals(
@@ -266,9 +283,11 @@ def sentence_signals(
     corpus: Corpus,
     row: np.ndarray,
     reading: Reading | None = None,
+    own: int = 1,
 ) -> np.ndarray:
     """The `SUPPORT_NAMES` rows of the retrieved sentences (in `read` order), for the
-    question whose `signals` are `row`."""
+    question whose `signals` are `row`; `own`: how many of the best sentences carry their
+    own cross score (`Gate.sentence_cross`; the others `NOT_READ`, read or not)."""
     question = query.asked
     reading = reading or read(query, retrieved, corpus)
     if not reading.sentences:
@@ -287,7 +306,7 @@ def sentence_signals(
         absent_sentence = [w for t, w in known.items() if t not in sentence]
         absent_chunk = [w for t, w in known.items() if t not in chunk]
         bound, new = binding.bind(asked, lower, sentence)
-        own = [
+        alone = [
             reading.logits[i],
             reading.logits[i] - best,
             ranks[i],
@@ -307,9 +326,9 @@ def sentence_signals(
             *reading.held[i],
             retrieved[s.rank].dense_score or 0.0,
             float(s.rank),
-            reading.cross[i] if i == reading.order[0] else NOT_READ,
+            reading.cross[i] if ranks[i] < own else NOT_READ,
         ]
-        out.append(np.concatenate([reading.x[i], np.asarray(own), row]))
+        out.append(np.concatenate([reading.x[i], np.asarray(alone), row]))
     return np.array(out)
 
 
@@ -368,13 +387,28 @@ def _reader_view(question: str, reading: Reading, corpus: Corpus) -> np.ndarray:
         min(h[0] for h in held),
         max(h[1] for h in held),
     ]
-    crossed = [reading.cross[top], reading.cross[order[:CROSS_TOP]].max()]
     return np.concatenate(
         [
             reader_model.aggregate(x, logits),
-            np.asarray(lexical + values + bindings + specific + turn + head + crossed),
+            np.asarray(lexical + values + bindings + specific + turn + head),
+            _cross_view(reading),
         ]
     )
+
+
+def recrossed(row: np.ndarray, reading: Reading) -> np.ndarray:
+    """A question's `NAMES` row with its `CROSS` signals as `reading` has them (after
+    `read_more`)."""
+    row = np.array(row, np.float64)
+    at = NAMES.index(CROSS[0])
+    row[at : at + len(CROSS)] = _cross_view(reading)
+    return row
+
+
+def _cross_view(reading: Reading) -> np.ndarray:
+    """The `CROSS` signals: the best sentence's score, and the best of the best three's."""
+    best = reading.cross[reading.order[:CROSS_TOP]]
+    return np.array([best[0], best.max()])
 
 
 def _missing(weights: dict[str, float], text: str) -> float:

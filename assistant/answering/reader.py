@@ -90,19 +90,10 @@ class ExtractiveAnswerer:
             and corpus.query_vector(query.standalone) is not None
         )
         if gated:
-            gate = gates.load().pick(query.question)
-            row, _, rows = _gate_rows(
-                query,
-                retrieved,
-                corpus,
-                coverage,
-                sentences,
-                gate.support is not None,
-                gate.cross_read,
+            answerable, states, threshold = _judge(
+                query, retrieved, corpus, coverage, sentences, self.settings.min_answerability
             )
-            answerable, states = gate.judge(row, rows)
-            threshold = self.settings.min_answerability
-            refused = answerable < (gate.threshold if threshold is None else threshold)
+            refused = answerable < threshold
             chosen = self.settings.select == "support" and not per_part
             if chosen and states is not None and len(states):
                 picked = self._by_support(states, sentences, picked, chinese)
@@ -245,6 +236,55 @@ def parts(question: str) -> list[str]:
     return [p for p in out if p.strip()]
 
 
+def _judge(
+    query: Query,
+    retrieved: list[Retrieved],
+    corpus: Corpus,
+    coverage: tuple[float, float],
+    sentences: list[Sentence],
+    override: float | None,
+) -> tuple[float, np.ndarray | None, float]:
+    """The answerability gates' verdict: the probability that the sources answer, each
+    sentence's that it states the answer (for a gate with a sentence model), and the
+    threshold to refuse below (`override`, the setting, when given). A Chinese question the
+    first gate is unsure of gets the closer look (`gate.Closer`), which decides."""
+    shipped = gates.load()
+    gate = shipped.pick(query.question)
+    row, reading, _ = _gate_rows(
+        query, retrieved, corpus, coverage, sentences, False, gate.cross_read
+    )
+    probability, states = gate.judge(
+        row, _sentence_rows(gate, query, retrieved, corpus, row, reading)
+    )
+    threshold = gate.threshold if override is None else override
+    closer = shipped.closer_for(query.question)
+    if closer is None or not closer.unsure(probability, threshold):
+        return probability, states, threshold
+    look = closer.gate
+    reading = answerability.read_more(query, reading, look.cross_read)
+    row = answerability.recrossed(row, reading)
+    probability, states = look.judge(
+        row, _sentence_rows(look, query, retrieved, corpus, row, reading)
+    )
+    return probability, states, look.threshold if override is None else override
+
+
+def _sentence_rows(
+    gate: gates.Gate,
+    query: Query,
+    retrieved: list[Retrieved],
+    corpus: Corpus,
+    row: np.ndarray,
+    reading: answerability.Reading,
+) -> np.ndarray | None:
+    """The sentences' rows as `gate`'s sentence model reads them (None: it has none)."""
+    if gate.support is None:
+        return None
+    return answerability.sentence_signals(
+        query, retrieved, corpus, row, reading, gate.sentence_cross
+    )
+
+
 def _gate_rows(
     query: Query,
     retrieved: list[Retrieved],
@@ -254,7 +294,8 @@ def _gate_rows(
     support: bool,
     crossed: int,
 ) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
-    """The question's answerability row and, with `support`, its sentences' rows, from one
+    """The question's answerability row and, with `support`, its sentences' rows (each with
+    the best sentence's own cross score: the rows the gates are fitted on), from one
     reading of the retrieved sentences (`crossed`: the cross reader's of that many)."""
     reading = answerability.read(query, retrieved, corpus, crossed)
     row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
