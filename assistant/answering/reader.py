@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answering import answerability, crosslingual, evidence
-from assistant.answering import gate as gates
+from assistant.answering import answerability, crosslingual, evidence, verdict
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
@@ -90,7 +89,7 @@ class ExtractiveAnswerer:
             and corpus.query_vector(query.standalone) is not None
         )
         if gated:
-            answerable, states, threshold = _judge(
+            answerable, states, threshold = verdict.decide(
                 query, retrieved, corpus, coverage, sentences, self.settings.min_answerability
             )
             refused = answerable < threshold
@@ -129,9 +128,11 @@ class ExtractiveAnswerer:
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
         crossed = answerability.CROSS_TOP if cross.installed() else 0
-        row, reading, rows = _gate_rows(
-            query, retrieved, corpus, coverage, sentences, support, crossed
-        )
+        row, reading = verdict.rows(query, retrieved, corpus, coverage, sentences, crossed)
+        # each with the best sentence's own cross score: the rows the gates are fitted on
+        rows = None
+        if support:
+            rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
         return row, [s.text for s in reading.sentences], rows
 
     def _select(
@@ -234,74 +235,6 @@ def parts(question: str) -> list[str]:
                 out.append(clause)
         out.append("")  # a sentence end always starts a new part
     return [p for p in out if p.strip()]
-
-
-def _judge(
-    query: Query,
-    retrieved: list[Retrieved],
-    corpus: Corpus,
-    coverage: tuple[float, float],
-    sentences: list[Sentence],
-    override: float | None,
-) -> tuple[float, np.ndarray | None, float]:
-    """The answerability gates' verdict: the probability that the sources answer, each
-    sentence's that it states the answer (for a gate with a sentence model), and the
-    threshold to refuse below (`override`, the setting, when given). A Chinese question the
-    first gate is unsure of gets the closer look (`gate.Closer`), which decides."""
-    shipped = gates.load()
-    gate = shipped.pick(query.question)
-    row, reading, _ = _gate_rows(
-        query, retrieved, corpus, coverage, sentences, False, gate.cross_read
-    )
-    probability, states = gate.judge(
-        row, _sentence_rows(gate, query, retrieved, corpus, row, reading)
-    )
-    threshold = gate.threshold if override is None else override
-    closer = shipped.closer_for(query.question)
-    if closer is None or not closer.unsure(probability, threshold):
-        return probability, states, threshold
-    look = closer.gate
-    reading = answerability.read_more(query, reading, look.cross_read)
-    row = answerability.recrossed(row, reading)
-    probability, states = look.judge(
-        row, _sentence_rows(look, query, retrieved, corpus, row, reading)
-    )
-    return probability, states, look.threshold if override is None else override
-
-
-def _sentence_rows(
-    gate: gates.Gate,
-    query: Query,
-    retrieved: list[Retrieved],
-    corpus: Corpus,
-    row: np.ndarray,
-    reading: answerability.Reading,
-) -> np.ndarray | None:
-    """The sentences' rows as `gate`'s sentence model reads them (None: it has none)."""
-    if gate.support is None:
-        return None
-    return answerability.sentence_signals(
-        query, retrieved, corpus, row, reading, gate.sentence_cross
-    )
-
-
-def _gate_rows(
-    query: Query,
-    retrieved: list[Retrieved],
-    corpus: Corpus,
-    coverage: tuple[float, float],
-    sentences: list[Sentence],
-    support: bool,
-    crossed: int,
-) -> tuple[np.ndarray, answerability.Reading, np.ndarray | None]:
-    """The question's answerability row and, with `support`, its sentences' rows (each with
-    the best sentence's own cross score: the rows the gates are fitted on), from one
-    reading of the retrieved sentences (`crossed`: the cross reader's of that many)."""
-    reading = answerability.read(query, retrieved, corpus, crossed)
-    row = answerability.signals(query, retrieved, corpus, coverage, sentences, reading)
-    if not support:
-        return row, reading, None
-    return row, reading, answerability.sentence_signals(query, retrieved, corpus, row, reading)
 
 
 def _first(
