@@ -12,7 +12,7 @@ import jieba.posseg
 import pytest
 
 from assistant.text import dictionary, postag
-from assistant.text.segmentation import load, sentences, tag
+from assistant.text.segmentation import load, sentences, tag, terms
 from tests.conftest import ROOT, SEEDS
 
 jieba.setLogLevel(logging.WARNING)
@@ -63,6 +63,19 @@ def test_tag_lowercases_posseg_words():
     assert [w for w, _ in got] == [
         w.lower() for w, _ in jieba.posseg.lcut("瑞金医院金山院区一期规划多少张床位？ICU")
     ]
+
+
+def test_cached_words_come_back_as_fresh_lists():
+    # tag() and terms() remember their answers; a caller that edits the list it got must
+    # not change what the next caller reads.
+    text = "瑞金医院海南分院二期规划床位多少张？"
+    first, cut = tag(text), terms(text)
+    expected_tags, expected_terms = list(first), list(cut)
+    first.clear()
+    cut.append("床位")
+    assert tag(text) == expected_tags and expected_tags
+    assert terms(text) == expected_terms and "床位" in expected_terms
+    assert expected_terms.count("床位") == terms(text).count("床位")
 
 
 def test_prefix_dictionary_is_jiebas():

@@ -77,9 +77,17 @@ def tag(text: str, hmm: bool = True) -> list[tuple[str, str]]:
 
     The tags are `jieba.posseg`'s (assistant.text.postag gives the same without importing
     it: its import parses the tags of the whole dictionary, 0.18 s)."""
+    return list(_tagged(text, hmm))
+
+
+# A question is tagged and cut by several readers of one ask (the answer, the gate, the
+# refusal), and retrieved sentences come back question after question: both are kept,
+# returned as fresh lists so no caller can change what the next one reads.
+@lru_cache(maxsize=8192)
+def _tagged(text: str, hmm: bool) -> tuple[tuple[str, str], ...]:
     from assistant.text import postag
 
-    return [(w.lower(), flag) for w, flag in postag.cut(load(), text, hmm=hmm)]
+    return tuple((w.lower(), flag) for w, flag in postag.cut(load(), text, hmm=hmm))
 
 
 def in_dictionary(word: str) -> bool:
@@ -94,6 +102,11 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 def terms(text: str) -> list[str]:
     """Content terms for matching: lower-cased jieba words without stopwords or punctuation."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
     out = []
     for word in load().lcut_for_search(text.lower()):
         word = word.strip()
@@ -105,7 +118,7 @@ def terms(text: str) -> list[str]:
             and (len(word) > 1 or word.isascii())  # single characters are mostly function words
         ):
             out.append(word)
-    return out
+    return tuple(out)
 
 
 def ending_terms(text: str) -> list[str]:
