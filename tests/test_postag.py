@@ -12,7 +12,7 @@ import jieba.posseg
 import pytest
 
 from assistant.text import dictionary, postag
-from assistant.text.segmentation import load, sentences, tag, terms
+from assistant.text.segmentation import load, sentences, tag, terms, terms_once
 from tests.conftest import ROOT, SEEDS
 
 jieba.setLogLevel(logging.WARNING)
@@ -76,6 +76,7 @@ def test_cached_words_come_back_as_fresh_lists():
     assert tag(text) == expected_tags and expected_tags
     assert terms(text) == expected_terms and "床位" in expected_terms
     assert expected_terms.count("床位") == terms(text).count("床位")
+    assert terms_once(text) == expected_terms  # the same cut, not remembered
 
 
 def test_prefix_dictionary_is_jiebas():

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.schema import Chunk
-from assistant.text.segmentation import SEGMENTER_VERSION, terms
+from assistant.text.segmentation import SEGMENTER_VERSION, terms, terms_once
 
 FORMAT = 3
 DONE_FILE = "index.json"  # written last: the load fails (and the cache is rebuilt) without it
@@ -136,9 +136,10 @@ def _terms_version() -> str:
 
 
 def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
-    """`terms(text)` for each text, from the terms cache in `root` when there is one."""
+    """`terms(text)` for each text, from the terms cache in `root` when there is one (worked
+    out by `terms_once`: chunks are read once, and would crowd the asks out of `terms`' memory)."""
     if root is None:
-        yield from (terms(t) for t in texts)
+        yield from (terms_once(t) for t in texts)
         return
     path = root / f"terms-{_terms_version()}.sqlite"
     for old in root.glob("terms-*.sqlite"):
@@ -159,7 +160,7 @@ def _terms_of(texts: list[str], root: Path | None) -> Iterator[list[str]]:
         for key, text in zip(keys, texts, strict=True):
             blob = found.get(key)
             if blob is None:
-                toks = terms(text)
+                toks = terms_once(text)
                 blob = zlib.compress("\0".join(toks).encode("utf-8"))
                 found[key] = blob
                 new.append((key, blob))

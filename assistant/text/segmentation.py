@@ -101,12 +101,16 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 def terms(text: str) -> list[str]:
-    """Content terms for matching: lower-cased jieba words without stopwords or punctuation."""
-    return list(_terms(text))
+    """Content terms for matching: lower-cased jieba words without stopwords or punctuation.
+
+    Remembered, like `tag`: the questions and retrieved sentences of the asks recur."""
+    return list(_remembered_terms(text))
 
 
-@lru_cache(maxsize=8192)
-def _terms(text: str) -> tuple[str, ...]:
+def terms_once(text: str) -> list[str]:
+    """`terms(text)`, worked out and not remembered: for texts read once in bulk (an
+    index's chunks, about 13 KB each in memory), which would only push the asks' questions
+    and sentences out of `terms`' memory."""
     out = []
     for word in load().lcut_for_search(text.lower()):
         word = word.strip()
@@ -118,7 +122,12 @@ def _terms(text: str) -> tuple[str, ...]:
             and (len(word) > 1 or word.isascii())  # single characters are mostly function words
         ):
             out.append(word)
-    return tuple(out)
+    return out
+
+
+@lru_cache(maxsize=8192)
+def _remembered_terms(text: str) -> tuple[str, ...]:
+    return tuple(terms_once(text))
 
 
 def ending_terms(text: str) -> list[str]:
