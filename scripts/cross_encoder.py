@@ -49,6 +49,9 @@ flatter this reader; judge it on sets it never saw.
         --closer 0.67,1.5
     #    (round twenty-two's English refit, not kept: `--keep chinese --without cross`, the
     #    best three's scores for the question and none for each sentence)
+    #    (round thirty-one's English closer look, not kept: `--only other` on the `--own 3`
+    #    rows, 0.266 -> 0.289 out of fold; the same reads gave 0.366 on round twenty-eight's
+    #    folds: a retrained reader's held-out scores move the English figures by points)
     # 6. the reader to ship, fine-tuned on every set, where the assistant reads it
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/all.pkl --folds 0 --quantized \
         --rate 4e-4 --init /tmp/base.pt
