@@ -82,8 +82,8 @@ WITH_TREES = {"chinese": True, "other": False}
 # reader's: English questions do not read it (its English closer look bought 0.27 -> 0.29
 # out of fold, round thirty-one), and rows made by this script carry the shipped reader's
 # scores, which are in-sample on these sets: fitted on them (with trees), the English gate
-# refused 0.368 out of fold, 0.338 without (round thirty-two). `binding.head`'s: they added nothing to
-# it out of fold (round twenty-nine).
+# refused 0.368 out of fold, 0.338 without (round thirty-two). `binding.head`'s (the
+# question's `HEAD` and the sentence's two): they added nothing to it (round twenty-nine).
 OTHER_WITHOUT = (*sorted(FROM_CROSS), *HEAD, "head_missing", "head_bound")
 # The sentence model (`Gate.support`), averaged with the question-level estimate for Chinese
 # questions: trees over each retrieved sentence, whether it states the answer. Leaving one
