@@ -272,3 +272,46 @@ def test_html_highlights_support_and_underlines_the_cited_span():
     both = highlight("一期规划床位400张。", ["一期规划床位400张"], [(0, 4)])
     assert both.startswith("<mark><u>一期规划</u></mark><mark>床位400张</mark>")
     assert highlight("无关", ["一期规划床位400张"]) == "无关"
+
+
+def test_sign_test_is_the_exact_binomial_two_sided_test():
+    from scipy.stats import binomtest  # scikit-learn's dependency: an independent reference
+
+    assert compare.sign_test(0, 0) == 1.0  # nothing changed: nothing to tell
+    assert compare.sign_test(5, 5) == 1.0
+    assert compare.sign_test(10, 0) == pytest.approx(2 / 1024)
+    for wins, losses in [(11, 14), (7, 13), (3, 12), (20, 4)]:
+        expected = binomtest(wins, wins + losses, 0.5).pvalue
+        assert compare.sign_test(wins, losses) == pytest.approx(expected)
+        assert compare.sign_test(losses, wins) == pytest.approx(expected)  # two-sided
+
+
+def test_compare_counts_the_refusals_that_changed(tmp_path):
+    def run(folder: Path, refused: dict[str, bool]) -> tuple[list[dict], dict]:
+        rows, summary = fake_run(folder, dict.fromkeys(refused, {"hit@5": 1.0}))
+        for row in rows:
+            row["refused"] = refused[row["id"]]
+            row["answerable"] = not row["id"].startswith("u")
+        (folder / "results.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+        )
+        return rows, summary
+
+    run(tmp_path / "old", {"u1": False, "u2": False, "u3": True, "a1": True, "a2": False})
+    rows, summary = run(
+        tmp_path / "new", {"u1": True, "u2": True, "u3": False, "a1": False, "a2": True}
+    )
+    got = compare.compare(tmp_path / "old", rows, summary)["decisions"]
+    assert got == {
+        "unanswerable_now_refused": 2,
+        "unanswerable_now_answered": 1,
+        "answerable_now_answered": 1,
+        "answerable_now_refused": 1,
+        "fixed": 3,
+        "broken": 2,
+        "p": 1.0,
+    }
+    line = compare.decisions_line(got)
+    assert "3 fixed" in line and "2 broken" in line and "p = 1.000" in line
+    unchanged = compare.compare(tmp_path / "new", rows, summary)["decisions"]
+    assert (unchanged["fixed"], unchanged["broken"], unchanged["p"]) == (0, 0, 1.0)

@@ -1,8 +1,10 @@
-"""What got better and worse against an earlier run (its results.jsonl and summary.json)."""
+"""What got better and worse against an earlier run (its results.jsonl and summary.json),
+and whether the refusals that changed are more than chance (`decisions`)."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ..errors import InputError
@@ -42,6 +44,43 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
         gain = (a - b) if _higher(name) else (b - a)
         (better if gain > 0 else worse)[name] = [round(b, 4), round(a, 4)]
     return worse, better
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test: how likely a split at least this uneven between the cases
+    that got better and those that got worse is when a change makes no difference (McNemar's
+    exact test on the cases that changed; the cases that did not change say nothing)."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(wins, losses) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def decisions(prev_rows: dict[str, dict], rows: list[dict]) -> dict:
+    """The cases, paired by id, whose refusal changed: an unanswerable case now refused (or
+    now answered), an answerable one now answered (or now refused). A question set of 110
+    moves by a few of these between two versions by chance alone; `p` says whether the
+    split between `fixed` and `broken` is more than that."""
+    counts = dict.fromkeys(
+        (
+            "unanswerable_now_refused",
+            "unanswerable_now_answered",
+            "answerable_now_answered",
+            "answerable_now_refused",
+        ),
+        0,
+    )
+    for row in rows:
+        prev = prev_rows.get(row["id"])
+        if prev is None or "refused" not in prev or "refused" not in row:
+            continue
+        if bool(prev["refused"]) != bool(row["refused"]):
+            kind = "answerable" if row.get("answerable", True) else "unanswerable"
+            counts[f"{kind}_now_{'refused' if row['refused'] else 'answered'}"] += 1
+    fixed = counts["unanswerable_now_refused"] + counts["answerable_now_answered"]
+    broken = counts["unanswerable_now_answered"] + counts["answerable_now_refused"]
+    return {**counts, "fixed": fixed, "broken": broken, "p": round(sign_test(fixed, broken), 4)}
 
 
 def compare(folder: Path, rows: list[dict], summary: dict) -> dict:
@@ -90,11 +129,26 @@ def compare(folder: Path, rows: list[dict], summary: dict) -> dict:
         "new_cases": sorted(ids - set(prev_rows)),
         "missing_cases": sorted(set(prev_rows) - ids),
         "newly_failing": [e["id"] for e in worse if e["failed_now"] and not e["failed_before"]],
+        "decisions": decisions(prev_rows, rows),
     }
 
 
-def headline(comparison: dict) -> str:
+def decisions_line(d: dict) -> str:
+    """The refusals that changed, in one line (report.md, report.html and the console)."""
     return (
+        f"refusals changed: {d['fixed']} fixed ({d['unanswerable_now_refused']} unanswerable "
+        f"now refused, {d['answerable_now_answered']} answerable now answered), {d['broken']} "
+        f"broken ({d['unanswerable_now_answered']} unanswerable now answered, "
+        f"{d['answerable_now_refused']} answerable now refused); sign test p = {d['p']:.3f} "
+        "(a p above 0.05 is a split chance alone gives often)"
+    )
+
+
+def headline(comparison: dict) -> str:
+    line = (
         f"against {comparison['previous']}: {len(comparison['worse'])} cases worse, "
         f"{len(comparison['better'])} better, {len(comparison['newly_failing'])} newly failing"
     )
+    if "decisions" in comparison:
+        line += "\n" + decisions_line(comparison["decisions"])
+    return line

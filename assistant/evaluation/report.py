@@ -6,6 +6,8 @@ formatting and the summary lines here are shared by both.
 
 from __future__ import annotations
 
+from . import compare
+
 TAG_METRICS = [
     "hit@5",
     "mrr@10",
@@ -72,6 +74,8 @@ def markdown(rows: list[dict], summary: dict, comparison: dict | None = None) ->
         )
     if comparison:
         lines += ["", f"## Against {comparison['previous']}", ""]
+        if "decisions" in comparison:
+            lines += [compare.decisions_line(comparison["decisions"]), ""]
         for name, d in comparison["metrics"].items():
             if d["delta"]:
                 lines.append(

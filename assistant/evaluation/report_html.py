@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 from html import escape
 
+from . import compare
 from .metrics import JUDGE_METRICS, METRICS, MIN_QUOTE_OVERLAP
 from .report import TAG_METRICS, fmt, fmt_delta, judge_line, metric_names, short_name, side_by_side
 
@@ -235,6 +236,9 @@ def html_page(rows: list[dict], summary: dict, comparison: dict | None = None) -
     ]
     if comparison:
         parts.append(f"<h2>Against {escape(comparison['previous'])}</h2>")
+        if "decisions" in comparison:
+            line = compare.decisions_line(comparison["decisions"])
+            parts.append(f"<p class='meta'>{escape(line)}</p>")
         moved = [
             f"{name} {fmt(name, d['before'])} → {fmt(name, d['after'])} ({d['delta']:+.3f})"
             for name, d in comparison["metrics"].items()
