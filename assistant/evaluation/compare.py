@@ -145,10 +145,8 @@ def decisions_line(d: dict) -> str:
 
 
 def headline(comparison: dict) -> str:
-    line = (
+    return (
         f"against {comparison['previous']}: {len(comparison['worse'])} cases worse, "
-        f"{len(comparison['better'])} better, {len(comparison['newly_failing'])} newly failing"
+        f"{len(comparison['better'])} better, {len(comparison['newly_failing'])} newly failing\n"
+        + decisions_line(comparison["decisions"])
     )
-    if "decisions" in comparison:
-        line += "\n" + decisions_line(comparison["decisions"])
-    return line

@@ -74,8 +74,7 @@ def markdown(rows: list[dict], summary: dict, comparison: dict | None = None) ->
         )
     if comparison:
         lines += ["", f"## Against {comparison['previous']}", ""]
-        if "decisions" in comparison:
-            lines += [compare.decisions_line(comparison["decisions"]), ""]
+        lines += [compare.decisions_line(comparison["decisions"]), ""]
         for name, d in comparison["metrics"].items():
             if d["delta"]:
                 lines.append(

@@ -236,9 +236,8 @@ def html_page(rows: list[dict], summary: dict, comparison: dict | None = None) -
     ]
     if comparison:
         parts.append(f"<h2>Against {escape(comparison['previous'])}</h2>")
-        if "decisions" in comparison:
-            line = compare.decisions_line(comparison["decisions"])
-            parts.append(f"<p class='meta'>{escape(line)}</p>")
+        line = compare.decisions_line(comparison["decisions"])
+        parts.append(f"<p class='meta'>{escape(line)}</p>")
         moved = [
             f"{name} {fmt(name, d['before'])} → {fmt(name, d['after'])} ({d['delta']:+.3f})"
             for name, d in comparison["metrics"].items()
