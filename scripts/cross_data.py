@@ -23,7 +23,7 @@ def pairs(rows_file: Path, out: Path) -> None:
     import train_answerability as T
 
     import __main__
-    from assistant.answering.answerability import SENTENCE
+    from assistant.answering.signals import SENTENCE
 
     __main__.Rows = T.Rows  # the rows were pickled by that script run as __main__
     rank = SENTENCE.index("logit_rank")
@@ -122,7 +122,7 @@ def with_scores(
     import train_answerability as T
 
     import __main__
-    from assistant.answering.answerability import (
+    from assistant.answering.signals import (
         CROSS,
         CROSS_TOP,
         NAMES,

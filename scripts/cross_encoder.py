@@ -37,7 +37,7 @@ false refusals (24 fixed, 8 broken): not shipped, by rules fixed before each mea
     #    at once with OMP_NUM_THREADS=1 each: two cores do more than one run with both)
     python scripts/cross_encoder.py train /tmp/pairs.pkl /tmp/scores0.pkl --fold 0 --folds 3 \
         --quantized --rate 4e-4 --init /tmp/base.pt
-    # 5. the rows with those held-out scores as the gate's signals (`answerability.CROSS`, and
+    # 5. the rows with those held-out scores as the gate's signals (`signals.CROSS`, and
     #    each sentence's `cross`), and the gates fitted on them (their figures are each set's,
     #    left out of the fit); a gate fitted on them makes the assistant read the cross reader
     uv run python scripts/cross_encoder.py rows /tmp/rows.pkl /tmp/pairs.pkl /tmp/rows2.pkl \

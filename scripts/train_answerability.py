@@ -22,7 +22,7 @@ is the honest test of a model fitted on the others:
 A new blind set should be measured before it is added here: once it is, the figures on it
 are no longer unseen. scikit-learn is a development dependency only.
 
-The cross reader's signals (`answerability.CROSS`) are read only when its weights are
+The cross reader's signals (`signals.CROSS`) are read only when its weights are
 installed, and then by a reader trained on these very sets: fit a gate on them only from
 rows whose cross scores were made held out (`scripts/cross_encoder.py rows`, which says how).
 `--closer LOW,HIGH` fits the Chinese gate from such rows (`rows --own 3`) as the closer look
@@ -48,14 +48,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from train_reader import to_trees  # noqa: E402
 
-from assistant.answering.answerability import (  # noqa: E402
+from assistant.answering.gate import ARTIFACT, Closer, Gate, Gates  # noqa: E402
+from assistant.answering.learned.model import Trees  # noqa: E402
+from assistant.answering.signals import (  # noqa: E402
     FROM_CROSS,
     HEAD,
     NAMES,
     SUPPORT_NAMES,
 )
-from assistant.answering.gate import ARTIFACT, Closer, Gate, Gates  # noqa: E402
-from assistant.answering.learned.model import Trees  # noqa: E402
 from assistant.evaluation.dataset import load  # noqa: E402
 from assistant.text.segmentation import is_chinese  # noqa: E402
 

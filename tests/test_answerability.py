@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from fakes.cross import CountingCrossReader
 
-from assistant.answering import answerability
+from assistant.answering import answerability, signals
 from assistant.answering import gate as gates
-from assistant.answering.answerability import NAMES
 from assistant.answering.gate import Gate, Gates
 from assistant.answering.learned import cross
+from assistant.answering.signals import NAMES
 from assistant.errors import ConfigError
 
 
@@ -75,7 +75,7 @@ def test_a_sentence_model_fitted_on_fewer_signals_reads_each_of_a_twice_named_si
     added must read each from its own column, not both from the last one."""
     from assistant.answering.learned.model import Trees
 
-    names = answerability.SUPPORT_NAMES
+    names = signals.SUPPORT_NAMES
     twice = "known_missing_sentence"
     first, second = (i for i, n in enumerate(names) if n == twice)
     fitted = [n for n in names if n != "cross"]  # as fitted before the sentence's cross score
@@ -108,7 +108,7 @@ def test_probability_is_the_logistic_of_the_standardised_row_and_round_trips():
 def test_to_json_and_back_keeps_the_models():
     shipped = gates.load()
     back = Gates.from_json(json.loads(json.dumps(shipped.to_json())))
-    sentences = np.random.default_rng(5).random((4, len(answerability.SUPPORT_NAMES)))
+    sentences = np.random.default_rng(5).random((4, len(signals.SUPPORT_NAMES)))
     row = np.random.default_rng(6).random(len(NAMES))
     for a, b in ((shipped.chinese, back.chinese), (shipped.other, back.other)):
         got = a.probability(row, sentences)
@@ -243,7 +243,7 @@ def test_a_gate_with_a_sentence_model_averages_the_best_sentence_in(trainer):
     """The sentence model learns which sentence states the answer; the question is as
     answerable as the mean of its question-level estimate and its best sentence's."""
     rng = np.random.default_rng(4)
-    width = len(answerability.SUPPORT_NAMES)
+    width = len(signals.SUPPORT_NAMES)
     sets = {}
     for name in ("a", "b", "c"):
         rows = trainer.Rows(rng.random((150, 2)), rng.random(150) < 0.5)
@@ -417,7 +417,7 @@ def test_the_cross_reader_reads_what_each_gate_was_fitted_on(seeded_assistant, m
     seeded_assistant.ask("How many beds are planned for the first phase of the Jinshan campus?")
     assert len(fake.read) == 1
     # a gate fitted before them does not read it: no forward pass is paid
-    old = [n for n in NAMES if n not in answerability.FROM_CROSS]
+    old = [n for n in NAMES if n not in signals.FROM_CROSS]
     d = {**gate([0.0] * len(old)).to_json(), "features": old}
     plain = Gate.from_json(d)
     # one fitted on the best three's scores reads three
@@ -426,7 +426,7 @@ def test_the_cross_reader_reads_what_each_gate_was_fitted_on(seeded_assistant, m
     assert Gate.from_json({**gate([0.0] * len(three)).to_json(), "features": three}).cross_read == 3
     monkeypatch.setattr(gates, "load", lambda: Gates(chinese=gate([0.0] * len(NAMES)), other=plain))
     seeded_assistant.ask(question)
-    assert len(fake.read) == 1 + answerability.CROSS_TOP
+    assert len(fake.read) == 1 + signals.CROSS_TOP
     monkeypatch.setattr(gates, "load", lambda: Gates(chinese=plain, other=plain))
     fake.read.clear()
     seeded_assistant.ask(question)
@@ -435,7 +435,7 @@ def test_the_cross_reader_reads_what_each_gate_was_fitted_on(seeded_assistant, m
     stump = shipped.chinese.support
     assert stump is not None
     d["support"] = stump.to_json()
-    d["support_features"] = list(shipped.chinese.support_features or answerability.SUPPORT_NAMES)
+    d["support_features"] = list(shipped.chinese.support_features or signals.SUPPORT_NAMES)
     assert "cross_top3" not in d["support_features"]
     assert Gate.from_json(d).cross_read == 1
 
@@ -450,11 +450,11 @@ def test_the_cross_signals_score_the_sentence_scorers_best_sentences(seeded_assi
     fake.read.clear()  # what the shipped gate read for that answer
     query = expand(question, [], seeded_assistant.knowledge.knows)
     corpus = seeded_assistant.knowledge.corpus()
-    top = answerability.CROSS_TOP
+    top = signals.CROSS_TOP
     reading = answerability.read(query, retrieved, corpus, crossed=top)
     best = [reading.sentences[j].text for j in reading.order[:top]]
     assert fake.read == best and len(best) == top
-    expected = np.full(len(reading.sentences), answerability.NOT_READ)
+    expected = np.full(len(reading.sentences), signals.NOT_READ)
     expected[reading.order[:top]] = [len(t) / 10.0 for t in best]
     assert np.array_equal(reading.cross, expected)
     row = answerability.signals(query, retrieved, corpus, (1.0, 1.0), [], reading)
@@ -464,9 +464,9 @@ def test_the_cross_signals_score_the_sentence_scorers_best_sentences(seeded_assi
     # each sentence's own score is the best one's only, however many were read: the rows
     # are the same for a gate reading one sentence and one reading three
     rows = answerability.sentence_signals(query, retrieved, corpus, row, reading)
-    own = np.full(len(reading.sentences), answerability.NOT_READ)
+    own = np.full(len(reading.sentences), signals.NOT_READ)
     own[reading.order[0]] = len(best[0]) / 10.0
-    assert rows[:, answerability.SUPPORT_NAMES.index("cross")].tolist() == own.tolist()
+    assert rows[:, signals.SUPPORT_NAMES.index("cross")].tolist() == own.tolist()
     fake.read.clear()
     one = answerability.read(query, retrieved, corpus, crossed=1)
     assert fake.read == best[:1]
@@ -475,7 +475,7 @@ def test_the_cross_signals_score_the_sentence_scorers_best_sentences(seeded_assi
     # not asked to read: the signals say so, and nothing is read
     fake.read.clear()
     unread = answerability.read(query, retrieved, corpus)
-    assert fake.read == [] and (unread.cross == answerability.NOT_READ).all()
+    assert fake.read == [] and (unread.cross == signals.NOT_READ).all()
     # the rows the gates are fitted on hold them all when the weights are installed
     from assistant.answering.reader import ExtractiveAnswerer
 
@@ -491,7 +491,7 @@ def test_the_cross_signals_score_the_sentence_scorers_best_sentences(seeded_assi
 def test_a_gate_fitted_without_a_signal_reads_the_full_rows_by_name(trainer):
     """`--without` narrows the rows before the fit; the gate records what it read, so the
     assistant's full rows (every signal computed) give it the columns it was fitted on."""
-    names, support_names = answerability.NAMES, answerability.SUPPORT_NAMES
+    names, support_names = signals.NAMES, signals.SUPPORT_NAMES
     rng = np.random.default_rng(5)
     sets = {}
     for name in ("a", "b", "c"):

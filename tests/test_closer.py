@@ -15,10 +15,10 @@ from fakes.cross import CountingCrossReader
 
 from assistant.answering import answerability
 from assistant.answering import gate as gates
-from assistant.answering.answerability import NAMES, NOT_READ, SUPPORT_NAMES
 from assistant.answering.followup import expand
 from assistant.answering.gate import Closer, Gate, Gates
 from assistant.answering.learned import cross
+from assistant.answering.signals import NAMES, NOT_READ, SUPPORT_NAMES
 from assistant.errors import ConfigError
 
 QUESTION = "瑞金医院金山院区一期规划多少张床位？"
@@ -245,7 +245,7 @@ def test_the_english_gate_is_fitted_without_the_cross_readers_signals(
     """Rows carry the shipped reader's scores, in-sample on the sets it was trained on: a
     refit of the English gate that read them looked better out of fold than it is (round
     thirty-two), and English questions do not read the cross reader anyway."""
-    from assistant.answering.answerability import FROM_CROSS, HEAD
+    from assistant.answering.signals import FROM_CROSS, HEAD
 
     rows = {n: {"chinese": none(trainer), "other": r} for n, r in synthetic(trainer, own=1).items()}
     for r in rows.values():  # a cross score that gives the answer away

@@ -135,7 +135,7 @@ def test_held_out_scores_become_the_gate_signals(tmp_path):
     import cross_data
     import train_answerability
 
-    from assistant.answering.answerability import (
+    from assistant.answering.signals import (
         FROM_CROSS,
         NAMES,
         NOT_READ,

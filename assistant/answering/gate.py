@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.answerability import CROSS_TOP, FROM_CROSS, NAMES, SUPPORT_NAMES
 from assistant.answering.learned import model as reader_model
+from assistant.answering.signals import CROSS_TOP, FROM_CROSS, NAMES, SUPPORT_NAMES
 from assistant.errors import ConfigError
 from assistant.text.segmentation import is_chinese
 
@@ -89,7 +89,7 @@ class Gate:
     def cross_read(self) -> int:
         """How many of the best sentences the cross reader scores for it: as many as the
         cross signals it, or its sentence model, was fitted on need
-        (`answerability.FROM_CROSS`; `CROSS_TOP` for `cross_top3`, `sentence_cross` for
+        (`signals.FROM_CROSS`; `CROSS_TOP` for `cross_top3`, `sentence_cross` for
         the sentences' own `cross`), none without them: each is a forward pass."""
         names = set(self.features or NAMES)
         sentences = set(self.support_features or SUPPORT_NAMES) if self.support else set()

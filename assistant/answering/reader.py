@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answering import answerability, crosslingual, evidence, verdict
+from assistant.answering import answerability, crosslingual, evidence, signals, verdict
 from assistant.answering.evidence import Corpus, Sentence
 from assistant.answering.followup import Query
 from assistant.answering.lead import cited, lead_span
@@ -123,11 +123,11 @@ class ExtractiveAnswerer:
         its `NAMES` row, the retrieved sentences as written, and (with `support`) their
         `SUPPORT_NAMES` rows. The cross reader's signals are read (all of them: the best
         `CROSS_TOP` sentences) when its weights are installed (`cross.installed`),
-        `answerability.NOT_READ` when not."""
+        `signals.NOT_READ` when not."""
         scored, weights, sentences = self.evidence(query, retrieved, corpus)
         _, picked = self._select(query, retrieved, corpus, scored, weights, sentences)
         coverage = _coverage(scored, picked, weights)
-        crossed = answerability.CROSS_TOP if cross.installed() else 0
+        crossed = signals.CROSS_TOP if cross.installed() else 0
         row, reading = verdict.rows(query, retrieved, corpus, coverage, sentences, crossed)
         # each with the best sentence's own cross score: the rows the gates are fitted on
         rows = None

