@@ -32,6 +32,7 @@ import argparse
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -68,24 +69,31 @@ def at_five(p: np.ndarray, y: np.ndarray) -> float:
     return refused_at(p, y, T.choose(p, y, MAX_FALSE_REFUSAL))[0]
 
 
-def refit(train: list[T.Rows], test: T.Rows) -> np.ndarray:
-    """The Chinese gate's recipe fitted on `train` (trees and the sentence model), on `test`."""
+def fitted(train: list[T.Rows]) -> Callable[[T.Rows], np.ndarray]:
+    """The Chinese gate's recipe (trees and the sentence model) fitted once on `train`: a
+    function giving the scores of a set's rows."""
     support, _ = T.fit_support(train)
     scaler, model, trees = T.fit(
         np.vstack([r.x for r in train]), np.concatenate([r.y for r in train]), trees=True
     )
-    return T.predict_support(support, T.predict(scaler, model, trees, test.x), test)
+    return lambda rows: T.predict_support(support, T.predict(scaler, model, trees, rows.x), rows)
+
+
+def refit(train: list[T.Rows], test: T.Rows) -> np.ndarray:
+    """`test`'s scores from the recipe fitted on `train`."""
+    return fitted(train)(test)
 
 
 def halves(rows: dict[str, T.Rows], seed: int = 0) -> dict[str, np.ndarray]:
-    """Per set, each question's score from a fit on the other half of every set's questions."""
+    """Per set, each question's score from a fit on the other half of every set's questions
+    (two fits in all)."""
     order = {s: np.random.default_rng(seed).permutation(len(r.y)) for s, r in rows.items()}
     out = {s: np.zeros(len(r.y)) for s, r in rows.items()}
     for k in (0, 1):
-        train = [_subset(r, np.sort(order[s][k::2])) for s, r in rows.items()]
+        score = fitted([_subset(r, np.sort(order[s][k::2])) for s, r in rows.items()])
         for s, r in rows.items():
             held = np.sort(order[s][1 - k :: 2])
-            out[s][held] = refit(train, _subset(r, held))
+            out[s][held] = score(_subset(r, held))
     return out
 
 
@@ -157,28 +165,28 @@ def main() -> None:
         for s in test
     }
     out_of_fold = {s: refit([one[t] for t in pool if t != s], one[s]) for s in test}
-    fitted = {s: refit([one[t] for t in test], one[s]) for s in test}
-    halved = halves({s: one[s] for s in test})
+    in_sample = fitted([one[t] for t in test])
+    table = {
+        "shipped": ships,
+        "out of fold": out_of_fold,
+        "halves": halves({s: one[s] for s in test}),
+        "in sample": {s: in_sample(one[s]) for s in test},
+    }
+
+    def pooled(scores: dict[str, np.ndarray], kind: str) -> tuple[np.ndarray, np.ndarray]:
+        sets = [s for s in test if s.startswith(kind)]
+        return np.concatenate([scores[s] for s in sets]), np.concatenate([one[s].y for s in sets])
+
     print("| gate | seeds' sets: AUC | refused at 5% | news sets: AUC | refused at 5% |")
     print("|---|---|---|---|---|")
-    for name, scores in (
-        ("shipped", ships),
-        ("out of fold", out_of_fold),
-        ("halves", halved),
-        ("in sample", fitted),
-    ):
+    for name, scores in table.items():
         cells = []
         for kind in ("blind", "news"):
-            sets = [s for s in test if s.startswith(kind)]
-            p = np.concatenate([scores[s] for s in sets])
-            y = np.concatenate([one[s].y for s in sets])
+            p, y = pooled(scores, kind)
             cells += [f"{T.auc(p, y):.3f}", f"{at_five(p, y):.3f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")
     for kind in ("blind", "news"):
-        sets = [s for s in test if s.startswith(kind)]
-        p = np.concatenate([ships[s] for s in sets])
-        y = np.concatenate([one[s].y for s in sets])
-        unanswerable, answerable = refused_at(p, y, 1.0)
+        unanswerable, answerable = refused_at(*pooled(ships, kind), 1.0)
         print(
             f"shipped at its own thresholds, {kind} sets: {unanswerable:.3f} of the "
             f"unanswerable refused, {answerable:.3f} of the answerable"
